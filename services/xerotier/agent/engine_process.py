@@ -1,0 +1,54 @@
+"""Run an external inference engine (vLLM) and wait for its health endpoint."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from xerotier.agent.builtin_engine import EngineFailure
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_and_wait(
+    argv: list[str], env: dict[str, str], port: int, log_path: Path, timeout: float
+) -> subprocess.Popen:
+    """Start the engine; return it once ``/health`` answers 200, or fail naming what happened."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        try:
+            proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        except OSError as exc:
+            raise EngineFailure(f"cannot start the engine {argv[0]!r}: {exc}") from None
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/health"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EngineFailure(f"the engine exited with code {proc.returncode} (log: {log_path})")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop(proc)
+    raise EngineFailure(f"the engine did not answer {url} within {timeout:.0f} s (log: {log_path})")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -1,0 +1,22 @@
+"""Celery entry points of the GPU agent, consumed only from its own ``gpu.<backend>`` queue."""
+
+from __future__ import annotations
+
+import uuid
+
+from celery import shared_task
+
+from xerotier.agent import handlers
+from xerotier.agent.context import get_context
+from xerotier.queue import names
+from xerotier.runtime import get_runtime
+
+
+@shared_task(name=names.AGENT_LOAD, acks_late=True, reject_on_worker_lost=True)
+def load(load_id: str) -> str:
+    return handlers.load(get_runtime(), get_context(), uuid.UUID(load_id))
+
+
+@shared_task(name=names.AGENT_UNLOAD, acks_late=True, reject_on_worker_lost=True)
+def unload(load_id: str) -> str:
+    return handlers.unload(get_context(), uuid.UUID(load_id))

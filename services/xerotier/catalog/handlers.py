@@ -1,0 +1,44 @@
+"""Model read use cases (list, get, lifecycle history) for the owning project."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from xerotier.db.models import LifecycleEventRow, Model
+from xerotier.errors import NotFound
+from xerotier.runtime import Runtime
+
+
+def get_model(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> Model:
+    with runtime.session_factory() as session:
+        model = session.get(Model, model_id)
+        if model is None or model.project_id != project_id:
+            raise NotFound("Model not found")
+        return model
+
+
+def list_models(
+    runtime: Runtime, project_id: str, *, all_versions: bool = False, limit: int = 50
+) -> list[Model]:
+    with runtime.session_factory() as session:
+        query = select(Model).where(Model.project_id == project_id)
+        if not all_versions:
+            query = query.where(Model.is_latest)
+        query = query.order_by(Model.created_at.desc(), Model.id).limit(limit)
+        return list(session.scalars(query))
+
+
+def lifecycle_events(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[LifecycleEventRow]:
+    with runtime.session_factory() as session:
+        model = session.get(Model, model_id)
+        if model is None or model.project_id != project_id:
+            raise NotFound("Model not found")
+        return list(
+            session.scalars(
+                select(LifecycleEventRow)
+                .where(LifecycleEventRow.model_id == model_id)
+                .order_by(LifecycleEventRow.id)
+            )
+        )

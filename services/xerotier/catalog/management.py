@@ -1,0 +1,243 @@
+"""Model management use cases: list (filters, keyset pages), rename, update, delete a version or a model."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, delete, literal, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from xerotier.catalog.listing import (
+    MAX_LIMIT,
+    WORKLOAD_TYPES,
+    ListFilter,
+    decode_cursor,
+    encode_cursor,
+    like_prefix,
+)
+from xerotier.catalog.promotion import move_latest, owned
+from xerotier.db import blob_refs
+from xerotier.db.latest import lock_name, reload_after_lock
+from xerotier.db.models import Endpoint, Model, ModelFile
+from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
+from xerotier.domain.lifecycle import SERVABLE, ModelStatus
+from xerotier.domain.versioning import PromotionKind, newest_first
+from xerotier.errors import Conflict, InvalidInput
+from xerotier.runtime import Runtime
+
+MAX_NAME_LENGTH = 200
+UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Model]
+    next_cursor: str | None
+
+
+def list_query(project_id: str, flt: ListFilter, cursor: str | None, limit: int, postgres: bool) -> Select:
+    """The keyset page query: ``WHERE (name, id) > cursor ORDER BY name, id LIMIT limit + 1``."""
+    name_col = Model.name.collate("C") if postgres else Model.name
+    query = select(Model).where(Model.project_id == project_id)
+    if not flt.all_versions:
+        query = query.where(Model.is_latest)
+    if flt.status:
+        query = query.where(Model.status == flt.status)
+    if flt.architecture:
+        query = query.where(Model.architecture == flt.architecture)
+    if flt.workload_type:
+        query = query.where(Model.workload_type == flt.workload_type)
+    if flt.name_prefix:
+        pattern = like_prefix(flt.name_prefix)
+        query = query.where(name_col >= flt.name_prefix, name_col.like(pattern, escape="\\"))
+    if cursor:
+        after_name, after_id = decode_cursor(cursor)
+        after = tuple_(literal(after_name), literal(after_id, Model.id.type))
+        query = query.where(tuple_(name_col, Model.id) > after)
+    return query.order_by(name_col, Model.id).limit(limit + 1)
+
+
+def list_models(
+    runtime: Runtime, project_id: str, flt: ListFilter, cursor: str | None = None, limit: int = 50
+) -> Page:
+    """One page ordered by (name, id) bytewise; the cursor resumes after the last row (insert-stable)."""
+    flt.check()
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+    with runtime.session_factory() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        rows = list(session.scalars(list_query(project_id, flt, cursor, limit, postgres)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1].name, rows[-1].id) if more and rows else None)
+
+
+def check_name(name: Any) -> str:
+    value = name.strip() if isinstance(name, str) else ""
+    if not value or len(value) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in value):
+        raise InvalidInput(f"Invalid model name: 1 to {MAX_NAME_LENGTH} printable characters required")
+    return value
+
+
+def rename(runtime: Runtime, project_id: str, model_id: uuid.UUID, new_name: str) -> Model:
+    """Rename every version of the model's name; the new name must be free in the project."""
+    new_name = check_name(new_name)
+    with runtime.unit_of_work() as session:
+        anchor = owned(session, model_id, project_id)
+        old_name = anchor.name
+        if new_name != old_name:
+            for name in sorted({old_name, new_name}):
+                lock_name(session, project_id, name)
+            taken = session.scalar(
+                select(Model.id).where(Model.project_id == project_id, Model.name == new_name)
+            )
+            if taken is not None:
+                raise Conflict(f"A model named '{new_name}' already exists in this project")
+            for table in (Model, PendingPromotion, PromotionEvent):
+                session.execute(
+                    update(table)
+                    .where(table.project_id == project_id, table.name == old_name)
+                    .values(name=new_name)
+                    .execution_options(synchronize_session=False)
+                )
+            session.execute(
+                update(Endpoint)
+                .where(Endpoint.model_project_id == project_id, Endpoint.model_name == old_name)
+                .values(model_name=new_name)
+                .execution_options(synchronize_session=False)
+            )
+    with runtime.session_factory() as session:
+        return owned(session, model_id, project_id)
+
+
+def update_version(
+    runtime: Runtime,
+    project_id: str,
+    model_id: uuid.UUID,
+    *,
+    workload_type: Any = UNSET,
+    version_notes: Any = UNSET,
+) -> Model:
+    """Change the workload type and/or notes of one version (fields not given stay as they are)."""
+    values: dict[str, Any] = {}
+    if workload_type is not UNSET:
+        if workload_type is not None and workload_type not in WORKLOAD_TYPES:
+            raise InvalidInput(
+                f"Invalid workloadType '{workload_type}': expected one of {', '.join(WORKLOAD_TYPES)}"
+            )
+        values["workload_type"] = workload_type
+    if version_notes is not UNSET:
+        if version_notes is not None and (not isinstance(version_notes, str) or len(version_notes) > 10_000):
+            raise InvalidInput("versionNotes must be a string of at most 10000 characters")
+        values["version_notes"] = version_notes
+    if not values:
+        raise InvalidInput("Nothing to update: give workloadType and/or versionNotes")
+    with runtime.unit_of_work() as session:
+        model = owned(session, model_id, project_id)
+        for key, value in values.items():
+            setattr(model, key, value)
+    with runtime.session_factory() as session:
+        return owned(session, model_id, project_id)
+
+
+def _release_files(session: Session, model: Model) -> None:
+    query = select(ModelFile.sha256).where(ModelFile.model_id == model.id).order_by(ModelFile.sha256)
+    for sha in session.scalars(query):  # digest order: the lock order of every blob-count writer
+        blob_refs.release_ref(session, sha)
+
+
+def _refuse_active(model: Model) -> None:
+    if model.status == ModelStatus.ACTIVE:
+        raise Conflict(f"Version {model.version} is active on endpoints; stop serving it before deleting it")
+
+
+def delete_version(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, *, force: bool, actor: uuid.UUID | None
+) -> tuple[list[Model], Model | None]:
+    """Delete one version (its blob references released). The latest, while other versions exist,
+    only with ``force``: the highest remaining ready version then becomes latest (a rollback)."""
+    with runtime.unit_of_work() as session:
+        model = owned(session, model_id, project_id)
+        lock_name(session, project_id, model.name)
+        model = reload_after_lock(session, model_id)  # a concurrent delete is a 404, never a 500
+        _refuse_active(model)
+        others = list(
+            session.scalars(
+                select(Model).where(
+                    Model.project_id == project_id, Model.name == model.name, Model.id != model.id
+                )
+            )
+        )
+        if model.is_latest and others and not force:
+            raise Conflict(
+                f"Version {model.version} is the latest of '{model.name}' and other versions exist;"
+                " promote another version first, or delete with force"
+            )
+        was_latest, deleted = model.is_latest, _snapshot(model)
+        _release_files(session, model)
+        session.execute(
+            update(Model)
+            .where(Model.parent_version_id == model.id)
+            .values(parent_version_id=model.parent_version_id)
+            .execution_options(synchronize_session=False)
+        )
+        session.delete(model)
+        session.flush()
+        new_latest = None
+        if was_latest:
+            servable = [m for m in others if m.status in SERVABLE]
+            if servable:
+                new_latest = newest_first(servable, lambda m: m.version)[0]
+                event = move_latest(session, new_latest, PromotionKind.ROLLBACK, actor)
+                if event is not None:
+                    event.from_model_id, event.from_version = deleted.id, deleted.version
+        latest_id = new_latest.id if new_latest else None
+    with runtime.session_factory() as session:
+        return [deleted], (session.get(Model, latest_id) if latest_id else None)
+
+
+def delete_model(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[Model]:
+    """Delete every version of the model's name (refused while one is active), and its history."""
+    with runtime.unit_of_work() as session:
+        anchor = owned(session, model_id, project_id)
+        name = anchor.name
+        lock_name(session, project_id, name)
+        versions = list(
+            session.scalars(select(Model).where(Model.project_id == project_id, Model.name == name))
+        )
+        for version in versions:
+            session.refresh(version)
+            _refuse_active(version)
+        deleted = [_snapshot(v) for v in versions]
+        for version in versions:
+            _release_files(session, version)
+        session.execute(
+            update(Model)
+            .where(Model.project_id == project_id, Model.name == name)
+            .values(parent_version_id=None, is_latest=False)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            delete(PromotionEvent).where(PromotionEvent.project_id == project_id, PromotionEvent.name == name)
+        )
+        session.execute(
+            delete(Model)
+            .where(Model.project_id == project_id, Model.name == name)
+            .execution_options(synchronize_session=False)
+        )
+    return deleted
+
+
+def _snapshot(model: Model) -> Model:
+    """A detached copy of the fields a deletion reports."""
+    return Model(
+        id=model.id,
+        project_id=model.project_id,
+        name=model.name,
+        version=model.version,
+        status=model.status,
+        is_latest=model.is_latest,
+        parent_version_id=model.parent_version_id,
+    )

@@ -1,0 +1,229 @@
+"""Promote and roll back versions: the latest pointer, pending promotions and the promotion history.
+
+Every change of the latest pointer happens in a short transaction holding the name's lock
+(``xerotier.db.latest.lock_name``): read the current latest, clear it, set the new one, append a
+``PromotionEvent``. Concurrent promotes of one name queue on the lock instead of colliding on the
+``uq_models_one_latest`` index; if the index still refuses (a writer that skipped the lock), the
+caller gets a clean 409, never a 500.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from xerotier.db.latest import lock_name, reload_after_lock, resolve_latest
+from xerotier.db.models import LifecycleEventRow, Model
+from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
+from xerotier.domain.lifecycle import SERVABLE, ModelStatus
+from xerotier.domain.semver import Version
+from xerotier.domain.versioning import (
+    PromotionKind,
+    PromotionOutcome,
+    is_older,
+    precedence_core,
+    promotion_outcome,
+)
+from xerotier.errors import Conflict, NotFound
+from xerotier.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    model: Model
+    outcome: str  # promoted | unchanged | pending
+
+
+def owned(session: Session, model_id: uuid.UUID, project_id: str) -> Model:
+    """The version if the project owns it; a foreign one looks exactly like a missing one."""
+    model = session.get(Model, model_id)
+    if model is None or model.project_id != project_id:
+        raise NotFound("Model not found")
+    return model
+
+
+def find_version(session: Session, project_id: str, name: str, version: str) -> Model:
+    """The version of ``name`` with the precedence of ``version`` (build metadata ignored)."""
+    Version.parse(version)
+    core = precedence_core(version)
+    candidates = session.scalars(
+        select(Model).where(
+            Model.project_id == project_id,
+            Model.name == name,
+            Model.version.startswith(core, autoescape=True),
+        )
+    )
+    for row in candidates:
+        if precedence_core(row.version) == core:
+            return row
+    raise NotFound(f"Version {version} of model '{name}' not found")
+
+
+def move_latest(
+    session: Session, target: Model, kind: PromotionKind, actor: uuid.UUID | None
+) -> PromotionEvent | None:
+    """Make ``target`` the latest of its name (the caller holds the name's lock); None if it already is."""
+    current = resolve_latest(session, target.project_id, target.name)
+    if current is not None and current.id == target.id:
+        return None
+    # statements, not attribute changes: a stale in-memory flag must never skip the clearing UPDATE
+    session.execute(
+        update(Model)
+        .where(Model.project_id == target.project_id, Model.name == target.name, Model.is_latest)
+        .values(is_latest=False)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(
+        update(Model)
+        .where(Model.id == target.id)
+        .values(is_latest=True)
+        .execution_options(synchronize_session="fetch")
+    )
+    event = PromotionEvent(
+        project_id=target.project_id,
+        name=target.name,
+        kind=kind.value,
+        from_model_id=current.id if current else None,
+        from_version=current.version if current else None,
+        to_model_id=target.id,
+        to_version=target.version,
+        actor_key_id=actor,
+        created_at=datetime.now(UTC),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _drop_pending(session: Session, project_id: str, name: str) -> None:
+    session.execute(
+        delete(PendingPromotion).where(
+            PendingPromotion.project_id == project_id, PendingPromotion.name == name
+        )
+    )
+
+
+def promote(
+    runtime: Runtime,
+    project_id: str,
+    model_id: uuid.UUID,
+    version: str,
+    actor: uuid.UUID | None,
+    kind: PromotionKind = PromotionKind.PROMOTE,
+) -> PromotionResult:
+    """Promote (or roll back to) ``version`` of the model ``model_id`` belongs to."""
+    try:
+        with runtime.unit_of_work() as session:
+            anchor = owned(session, model_id, project_id)
+            lock_name(session, project_id, anchor.name)
+            anchor = reload_after_lock(session, model_id)  # a concurrent delete is a 404, never a 500
+            target = find_version(session, project_id, anchor.name, version)
+            session.refresh(target)
+            outcome = promotion_outcome(target.status)
+            if outcome is PromotionOutcome.REFUSE:
+                reason = f": {target.validation_error}" if target.validation_error else ""
+                raise Conflict(f"Version {target.version} is in error and cannot be promoted{reason}")
+            if kind is PromotionKind.ROLLBACK:
+                _check_rollback(session, target)
+            _drop_pending(session, project_id, anchor.name)
+            if outcome is PromotionOutcome.PENDING:
+                session.add(
+                    PendingPromotion(
+                        model_id=target.id,
+                        project_id=project_id,
+                        name=target.name,
+                        kind=kind.value,
+                        actor_key_id=actor,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+                result = "pending"
+            else:
+                result = "promoted" if move_latest(session, target, kind, actor) else "unchanged"
+            session.refresh(target)  # the answer is the state this transaction commits
+    except IntegrityError:
+        raise Conflict(
+            "Another change to this model's latest version happened at the same time; retry"
+        ) from None
+    return PromotionResult(target, result)
+
+
+def _check_rollback(session: Session, target: Model) -> None:
+    current = resolve_latest(session, target.project_id, target.name)
+    if current is not None and current.id != target.id and not is_older(target.version, current.version):
+        raise Conflict(
+            f"Cannot roll back to {target.version}: it is not older than the latest version {current.version}"
+            " (use promote)"
+        )
+
+
+def on_status_changed(runtime: Runtime, model_id: uuid.UUID) -> str:
+    """A version reached ready or error: apply or drop its pending promotion. The first version of a
+    name to become ready is latest (``first-ready``), even if an earlier one, latest since its
+    creation, is still uploading or ended in error."""
+    with runtime.unit_of_work() as session:
+        model = session.get(Model, model_id)
+        if model is None:
+            return "missing"
+        lock_name(session, model.project_id, model.name)
+        model = session.get(Model, model_id, populate_existing=True)
+        if model is None:  # deleted while we waited for the lock
+            return "missing"
+        pending = session.get(PendingPromotion, model_id)
+        if model.status in SERVABLE:
+            if pending is not None:
+                session.delete(pending)
+                move_latest(session, model, PromotionKind(pending.kind), pending.actor_key_id)
+                return "promoted"
+            current = resolve_latest(session, model.project_id, model.name)
+            never_ready = not _has_history(session, model)  # no version of the name was ever latest and ready
+            if current is None or (current.id != model.id and never_ready and current.status not in SERVABLE):
+                move_latest(session, model, PromotionKind.FIRST_READY, None)
+                return "first-ready"
+            if current.id == model.id and never_ready:
+                session.add(_first_ready_event(model))
+                return "first-ready"
+            return "nothing"
+        if model.status == ModelStatus.ERROR and pending is not None:
+            session.delete(pending)
+            session.add(
+                LifecycleEventRow(
+                    model_id=model.id,
+                    event="promotion_dropped",
+                    from_status=model.status,
+                    to_status=model.status,
+                    reason=f"pending {pending.kind} dropped: version {model.version} ended in error",
+                    created_at=datetime.now(UTC),
+                )
+            )
+            return "dropped"
+        return "nothing"
+
+
+def _has_history(session: Session, model: Model) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    PromotionEvent.project_id == model.project_id, PromotionEvent.name == model.name
+                )
+            )
+        )
+    )
+
+
+def _first_ready_event(model: Model) -> PromotionEvent:
+    """The first version was latest from its creation; record the moment it became servable."""
+    return PromotionEvent(
+        project_id=model.project_id,
+        name=model.name,
+        kind=PromotionKind.FIRST_READY.value,
+        to_model_id=model.id,
+        to_version=model.version,
+        created_at=datetime.now(UTC),
+    )

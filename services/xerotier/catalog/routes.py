@@ -1,0 +1,31 @@
+"""HTTP routes of the catalog service: model get, lifecycle history, revalidation (list: versions_routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.serialize import event_json, model_json
+from xerotier.catalog import handlers
+from xerotier.db.revalidation import request_revalidation
+
+router = APIRouter(tags=["models"])
+
+
+@router.get("/models/{model_id}")
+def get_model(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    return model_json(handlers.get_model(get_rt(request), caller.project_id, parse_model_id(model_id)))
+
+
+@router.get("/models/{model_id}/events")
+def model_events(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    rows = handlers.lifecycle_events(get_rt(request), caller.project_id, parse_model_id(model_id))
+    return {"events": [event_json(r) for r in rows]}
+
+
+@router.post("/models/{model_id}/revalidate", status_code=202)
+def revalidate(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    model = request_revalidation(get_rt(request), parse_model_id(model_id), caller.project_id)
+    return model_json(model)

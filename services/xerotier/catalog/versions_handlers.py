@@ -1,0 +1,171 @@
+"""Version use cases: list, create (optionally reusing the parent's blobs), promotion history, diff."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from xerotier.api.serialize import model_json
+from xerotier.catalog.promotion import find_version, owned
+from xerotier.catalog.version_diff import Files, diff_versions
+from xerotier.db import blob_refs
+from xerotier.db.latest import lock_name, resolve_latest
+from xerotier.db.models import LifecycleEventRow, Model, ModelFile
+from xerotier.db.transitions import apply_transition
+from xerotier.db.versioning_models import PromotionEvent
+from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
+from xerotier.domain.semver import Version
+from xerotier.domain.versioning import newest_first, precedence_core
+from xerotier.errors import Conflict, InvalidInput, NotFound
+from xerotier.queue import names, outbox
+from xerotier.runtime import Runtime
+
+MAX_NOTES = 10_000
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    version: str
+    version_notes: str | None = None
+    copy_files: bool = False
+
+
+def list_versions(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[Model]:
+    """Every version of the model's name, highest precedence first."""
+    with runtime.session_factory() as session:
+        anchor = owned(session, model_id, project_id)
+        rows = session.scalars(select(Model).where(Model.project_id == project_id, Model.name == anchor.name))
+        return newest_first(rows, lambda m: m.version)
+
+
+def _duplicate(name: str, version: str) -> Conflict:
+    return Conflict(f"Model '{name}' version {version} already exists")
+
+
+def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec: NewVersion) -> Model:
+    """A new version of the model's name whose parent is the latest; ``uploading``, or ``validating``
+    at once when it reuses the parent's files (``copy_files``: blob references, no bytes copied)."""
+    Version.parse(spec.version)
+    if spec.version_notes is not None and len(spec.version_notes) > MAX_NOTES:
+        raise InvalidInput(f"versionNotes is longer than {MAX_NOTES} characters")
+    now = datetime.now(UTC)
+    name = "?"
+    try:
+        with runtime.unit_of_work() as session:
+            anchor = owned(session, model_id, project_id)
+            name = anchor.name
+            lock_name(session, project_id, name)
+            siblings = list(
+                session.scalars(select(Model).where(Model.project_id == project_id, Model.name == name))
+            )
+            if all(s.id != model_id for s in siblings):  # deleted while we waited for the name's lock
+                raise NotFound("Model not found")
+            if any(precedence_core(s.version) == precedence_core(spec.version) for s in siblings):
+                raise _duplicate(name, spec.version)
+            parent = (
+                resolve_latest(session, project_id, name) or newest_first(siblings, lambda m: m.version)[0]
+            )
+            model = Model(
+                project_id=project_id,
+                name=name,
+                version=spec.version,
+                parent_version_id=parent.id,
+                is_latest=False,
+                version_notes=spec.version_notes,
+                format=parent.format if spec.copy_files else None,
+                workload_type=parent.workload_type,
+                status=ModelStatus.UPLOADING.value,
+                status_changed_at=now,
+                deadline_at=now + timedelta(seconds=runtime.settings.upload_deadline_seconds),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(model)
+            session.flush()
+            session.add(
+                LifecycleEventRow(
+                    model_id=model.id,
+                    event="create",
+                    from_status=None,
+                    to_status=model.status,
+                    reason=f"version {spec.version} created from {parent.version}",
+                    created_at=now,
+                )
+            )
+            if spec.copy_files:
+                _reuse_files(runtime, session, parent, model)
+            new_id = model.id
+    except IntegrityError:
+        raise _duplicate(name, spec.version) from None
+    with runtime.session_factory() as session:
+        return owned(session, new_id, project_id)
+
+
+def _reuse_files(runtime: Runtime, session: Session, parent: Model, model: Model) -> None:
+    # blob rows are locked in digest order, as everywhere: concurrent copies and deletes never deadlock
+    files = list(
+        session.scalars(select(ModelFile).where(ModelFile.model_id == parent.id).order_by(ModelFile.sha256))
+    )
+    if not files:
+        raise Conflict(
+            f"Version {parent.version} has no files to copy; upload files to the new version instead"
+        )
+    now = datetime.now(UTC)
+    for row in files:
+        blob_refs.add_ref(session, row.sha256, row.size_bytes)
+        session.add(
+            ModelFile(
+                model_id=model.id, path=row.path, size_bytes=row.size_bytes, sha256=row.sha256, created_at=now
+            )
+        )
+    session.flush()
+    apply_transition(
+        session,
+        model.id,
+        ModelStatus.UPLOADING,
+        LifecycleEvent.COMPLETE,
+        reason=f"files reused from version {parent.version}",
+        deadline=timedelta(seconds=runtime.settings.validation_deadline_seconds),
+        values={"format": parent.format, "size_bytes": sum(f.size_bytes for f in files)},
+        then=lambda s: outbox.enqueue(s, names.VALIDATE, model_id=str(model.id)),
+    )
+
+
+def history(runtime: Runtime, project_id: str, model_id: uuid.UUID, limit: int = 100) -> list[PromotionEvent]:
+    """Changes of the latest pointer of the model's name, newest first."""
+    with runtime.session_factory() as session:
+        anchor = owned(session, model_id, project_id)
+        return list(
+            session.scalars(
+                select(PromotionEvent)
+                .where(PromotionEvent.project_id == project_id, PromotionEvent.name == anchor.name)
+                .order_by(PromotionEvent.id.desc())
+                .limit(limit)
+            )
+        )
+
+
+def _files(session: Session, model_id: uuid.UUID) -> Files:
+    rows = session.scalars(select(ModelFile).where(ModelFile.model_id == model_id))
+    return {row.path: (row.sha256, row.header) for row in rows}
+
+
+def diff(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, from_version: str, to_version: str
+) -> dict[str, Any]:
+    """What changed from ``from_version`` to ``to_version`` of the model's name."""
+    with runtime.session_factory() as session:
+        anchor = owned(session, model_id, project_id)
+        old = find_version(session, project_id, anchor.name, from_version)
+        new = find_version(session, project_id, anchor.name, to_version)
+        result = diff_versions(
+            model_json(old), _files(session, old.id), model_json(new), _files(session, new.id)
+        )
+        result["fromVersionId"], result["toVersionId"] = str(old.id), str(new.id)
+        return result

@@ -1,0 +1,1 @@
+"""The web dashboard: static HTML, CSS and JavaScript ES modules served by the gateway at ``/ui``."""

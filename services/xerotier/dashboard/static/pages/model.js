@@ -1,0 +1,196 @@
+// Model page: readable metadata, files, validation error in full, lifecycle timeline, actions.
+import { api, get, post } from "../api.js";
+import { badge, facts, field, h, select, table } from "../dom.js";
+import { formatBytes, formatContext, formatParameters, formatTime, yesNo } from "../format.js";
+import { memoryBar, sizeBars } from "./memory.js";
+
+const GPUS = ["T4", "L4", "A10G", "A100-40GB", "A100-80GB", "H100-80GB", "H200", "B200"];
+const WORKLOADS = ["chat", "code", "reasoning", "embedding", "multilingual"];
+
+function metadata(m) {
+  return facts([
+    ["Name", m.name],
+    ["Version", [m.version, m.isLatest ? " (latest)" : ""]],
+    ["Status", badge(m.status)],
+    ["Parameters", formatParameters(m.parameterCount)],
+    ["Context length", formatContext(m.contextLength)],
+    ["Size", formatBytes(m.sizeBytes)],
+    ["Architecture", m.architecture ?? "—"],
+    ["Format", m.format ?? "—"],
+    ["Workload type", m.workloadType ?? "—"],
+    ["License", m.license ?? "—"],
+    ["Multimodal", yesNo(m.isMultimodal)],
+    [
+      "Pre-quantized",
+      m.isPreQuantized ? `${m.preQuantizationMethod ?? "yes"} ${m.preQuantizationBits ?? ""}-bit` : yesNo(m.isPreQuantized),
+    ],
+    ["Experts", m.numExperts ? `${m.numExperts} (${m.numExpertsPerTok} per token)` : "—"],
+    ["Default temperature / top-p", `${m.defaultTemperature ?? "—"} / ${m.defaultTopP ?? "—"}`],
+    ["Shared", m.isShared ? `yes (${m.catalogRole})` : "no"],
+    ["Version notes", m.versionNotes ?? "—"],
+    ["Created", formatTime(m.createdAt)],
+    ["Status changed", formatTime(m.statusChangedAt)],
+  ]);
+}
+
+function timeline(events) {
+  return h(
+    "ol",
+    { class: "timeline", "aria-label": "Lifecycle timeline" },
+    events.map((e) =>
+      h(
+        "li",
+        {},
+        h("time", { datetime: e.createdAt }, formatTime(e.createdAt)),
+        " ",
+        h("strong", {}, e.event),
+        e.from || e.to ? ` ${e.from ?? "∅"} → ${e.to ?? "∅"}` : "",
+        e.reason ? h("div", { class: "reason" }, e.reason) : null,
+      ),
+    ),
+  );
+}
+
+function actions(ui, m, tiers) {
+  const act = (label, fn, attrs = {}) =>
+    h("button", { type: "button", ...attrs, onclick: () => fn().catch(ui.error) }, label);
+  const share = act(m.isShared ? "Unshare" : "Share", async () => {
+    const verb = m.isShared ? "unshare" : "share";
+    if (!(await ui.confirm(`${verb === "share" ? "Share" : "Unshare"} ${m.name} ${m.version}?`))) return;
+    await post(`/models/${m.id}/${verb}`);
+    ui.flash(`${m.name} ${verb === "share" ? "shared in the catalog" : "unshared"}.`);
+    ui.go(`#/models/${m.id}`);
+  });
+  const revalidate = act("Revalidate", async () => {
+    await post(`/models/${m.id}/revalidate`);
+    ui.flash("Revalidation queued.");
+    ui.go(`#/models/${m.id}`);
+  });
+  const del = act(
+    "Delete this version",
+    async () => {
+      if (!(await ui.confirm(`Delete version ${m.version} of ${m.name}? This cannot be undone.`))) return;
+      const force = m.isLatest ? "?force=true" : "";
+      await api("DELETE", `/models/${m.id}${force}`);
+      ui.flash(`Deleted ${m.name} ${m.version}.`);
+      ui.go("#/models");
+    },
+    { class: "danger" },
+  );
+
+  const workload = select("workloadType", [["", "—"], ...WORKLOADS.map((w) => [w, w])], m.workloadType ?? "");
+  const notes = h("input", { type: "text", name: "versionNotes", value: m.versionNotes ?? "" });
+  const edit = h(
+    "form",
+    { class: "inline", "aria-label": "Edit version" },
+    field("Workload type", workload),
+    field("Version notes", notes),
+    h("button", { type: "submit" }, "Save"),
+  );
+  edit.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = { versionNotes: notes.value };
+    if (workload.value) body.workloadType = workload.value;
+    api("PATCH", `/models/${m.id}`, body)
+      .then(() => (ui.flash("Saved."), ui.go(`#/models/${m.id}`)))
+      .catch(ui.error);
+  });
+
+  const newName = h("input", { type: "text", name: "name", value: m.name, required: true });
+  const rename = h(
+    "form",
+    { class: "inline", "aria-label": "Rename model" },
+    field("New name", newName),
+    h("button", { type: "submit" }, "Rename"),
+  );
+  rename.addEventListener("submit", (event) => {
+    event.preventDefault();
+    post(`/models/${m.id}/rename`, { name: newName.value.trim() })
+      .then(() => (ui.flash("Renamed."), ui.go(`#/models/${m.id}`)))
+      .catch(ui.error);
+  });
+
+  const tier = select("tier", tiers.map((t) => [t.slug, t.name || t.slug]), "self_hosted");
+  const endpoint = h(
+    "form",
+    { class: "inline", "aria-label": "Create endpoint" },
+    field("Tier", tier),
+    h("button", { type: "submit" }, "Create endpoint"),
+  );
+  endpoint.addEventListener("submit", (event) => {
+    event.preventDefault();
+    post("/endpoints", { modelId: m.id, tier: tier.value })
+      .then((e) => (ui.flash(`Endpoint ${e.id} created.`), ui.go("#/endpoints")))
+      .catch(ui.error);
+  });
+
+  const gpu = select("gpu", GPUS.map((g) => [g, g]), "H100-80GB");
+  const planOut = h("div", { class: "plan" });
+  const plan = h(
+    "form",
+    { class: "inline", "aria-label": "Dry-run load plan" },
+    field("GPU", gpu),
+    h("button", { type: "submit" }, "Plan a load"),
+  );
+  plan.addEventListener("submit", (event) => {
+    event.preventDefault();
+    post(`/models/${m.id}/load-plan`, { gpu: gpu.value })
+      .then((p) => {
+        planOut.replaceChildren(
+          h("p", {}, p.fits ? `Fits: context ${formatContext(p.contextLength)}, ${p.maxSequences} sequences.` : "Does not fit."),
+          memoryBar(p),
+          h("ul", { class: "reasons" }, (p.reasons || []).map((r) => h("li", {}, r))),
+        );
+        sizeBars(planOut);
+      })
+      .catch(ui.error);
+  });
+
+  return h(
+    "section",
+    { "aria-labelledby": "actions-title" },
+    h("h2", { id: "actions-title" }, "Actions"),
+    h("div", { class: "buttons" }, h("a", { class: "button", href: `#/models/${m.id}/versions` }, "Versions"), share, revalidate, del),
+    edit,
+    rename,
+    endpoint,
+    plan,
+    planOut,
+  );
+}
+
+export async function modelPage(ui, id) {
+  const [m, files, events, tiers] = await Promise.all([
+    get(`/models/${id}`),
+    get(`/models/${id}/files`),
+    get(`/models/${id}/events`),
+    get("/tiers"),
+  ]);
+  const fileRows = files.files ?? files;
+  const eventRows = events.events ?? events;
+  ui.render(
+    h("h1", {}, `${m.name} `, h("small", {}, m.version), " ", badge(m.status)),
+    m.validationError
+      ? h("section", { class: "validation-error", role: "alert" }, h("h2", {}, "Validation error"), h("pre", {}, m.validationError))
+      : null,
+    h("div", { class: "columns" },
+      h("section", { "aria-labelledby": "meta-title" }, h("h2", { id: "meta-title" }, "Metadata"), metadata(m)),
+      h("section", { "aria-labelledby": "events-title" }, h("h2", { id: "events-title" }, "Lifecycle"), timeline(eventRows)),
+    ),
+    h("section", { "aria-labelledby": "files-title" },
+      h("h2", { id: "files-title" }, "Files"),
+      table("Files", [
+        ["Path", (f) => f.path],
+        ["Size", (f) => formatBytes(f.sizeBytes)],
+        ["sha256", (f) => h("code", { class: "sha" }, f.sha256)],
+      ], fileRows),
+    ),
+    actions(ui, m, tiers.tiers),
+  );
+  if (m.status === "uploading" || m.status === "validating") {
+    ui.every(1500, async () => {
+      const now = await get(`/models/${id}`).catch(() => null);
+      if (now && now.status !== m.status) ui.go(`#/models/${id}`);
+    });
+  }
+}

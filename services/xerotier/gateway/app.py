@@ -1,0 +1,56 @@
+"""The gateway: composes every service's router into one API under ``/v1`` and ``/{projectId}/v1``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from xerotier.catalog.catalog_routes import router as public_catalog_router
+from xerotier.catalog.endpoints_routes import router as endpoints_router
+from xerotier.catalog.routes import router as catalog_router
+from xerotier.catalog.sharing_routes import router as sharing_router
+from xerotier.catalog.versions_routes import router as versions_router
+from xerotier.dashboard.mount import install_dashboard
+from xerotier.db.migrate import ensure_migrated
+from xerotier.gateway.errors import install_error_handlers
+from xerotier.gateway.health import router as health_router
+from xerotier.gateway.keys_routes import router as keys_router
+from xerotier.gateway.observability import install_observability
+from xerotier.loading.routes import router as loading_router
+from xerotier.runtime import Runtime, get_runtime
+from xerotier.upload.event_routes import router as upload_events_router
+from xerotier.upload.routes import router as upload_router
+
+#: Every service router, mounted under both base paths.
+SERVICE_ROUTERS: list[APIRouter] = [
+    upload_router,
+    upload_events_router,
+    catalog_router,
+    versions_router,
+    sharing_router,
+    public_catalog_router,
+    endpoints_router,
+    loading_router,
+    keys_router,
+]
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or get_runtime()
+        ensure_migrated(rt.engine)
+        app.state.runtime = rt
+        yield
+
+    app = FastAPI(title="Xerotier model registry", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    install_observability(app)
+    app.include_router(health_router)
+    for router in SERVICE_ROUTERS:
+        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix="/{project_id}/v1")
+    install_dashboard(app)
+    return app

@@ -1,0 +1,53 @@
+"""What the planner reads from the registry: a model's columns, tensor headers and config.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xerotier.db.models import Model, ModelFile
+from xerotier.errors import InvalidInput
+from xerotier.loading.model_shape import ModelShape, model_shape
+from xerotier.storage.blobs import LocalBlobStore
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+COLUMNS = (
+    "context_length",
+    "is_pre_quantized",
+    "pre_quantization_method",
+    "pre_quantization_bits",
+    "num_experts",
+    "num_experts_per_tok",
+)
+
+
+def parse_config(raw: bytes, path: str = "config.json") -> dict[str, Any]:
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput(f"{path}: not a JSON object")
+    return doc
+
+
+def read_config(blobs: LocalBlobStore, files: list[ModelFile]) -> dict[str, Any] | None:
+    """The model's top-level config.json, read from the blob store (bounded)."""
+    for row in files:
+        if row.path == "config.json":
+            if row.size_bytes > MAX_CONFIG_BYTES:
+                raise InvalidInput(f"config.json: larger than {MAX_CONFIG_BYTES} bytes")
+            with blobs.open(row.sha256) as stream:
+                return parse_config(stream.read(MAX_CONFIG_BYTES + 1))
+    return None
+
+
+def shape_of(session: Session, blobs: LocalBlobStore, model: Model) -> ModelShape:
+    """The load-relevant shape of ``model`` (headers stored by validation, config from its blob)."""
+    files = list(session.scalars(select(ModelFile).where(ModelFile.model_id == model.id)))
+    headers = [f.header for f in files if f.header]
+    columns = {c: getattr(model, c) for c in COLUMNS}
+    return model_shape(f"{model.name}@{model.version}", read_config(blobs, files), headers, columns)

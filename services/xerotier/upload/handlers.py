@@ -1,0 +1,212 @@
+"""Upload use cases: create a model version, record its files, complete it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from xerotier.db import blob_refs
+from xerotier.db.models import LifecycleEventRow, Model, ModelFile
+from xerotier.db.transitions import apply_transition
+from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
+from xerotier.domain.semver import DEFAULT_VERSION, Version
+from xerotier.errors import Conflict, InvalidInput, NotFound
+from xerotier.queue import names, outbox
+from xerotier.runtime import Runtime
+from xerotier.storage.blobs import StoredBlob
+from xerotier.upload.formats import FORMATS, check_format, detect_format
+
+WORKLOAD_TYPES = ("chat", "code", "reasoning", "embedding", "multilingual")
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class NewModel:
+    name: str
+    version: str = DEFAULT_VERSION
+    format: str | None = None
+    workload_type: str | None = None
+    version_notes: str | None = None
+
+
+def _check_new_model(spec: NewModel) -> None:
+    name = spec.name.strip() if isinstance(spec.name, str) else ""
+    if not name or len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
+        raise InvalidInput(f"Invalid model name: 1 to {MAX_NAME_LENGTH} printable characters required")
+    Version.parse(spec.version)
+    if spec.format is not None and spec.format not in FORMATS:
+        raise InvalidInput(f"Invalid format '{spec.format}': expected one of {', '.join(FORMATS)}")
+    if spec.workload_type is not None and spec.workload_type not in WORKLOAD_TYPES:
+        raise InvalidInput(
+            f"Invalid workloadType '{spec.workload_type}': expected one of {', '.join(WORKLOAD_TYPES)}"
+        )
+
+
+def owned_model(session: Session, model_id: uuid.UUID, project_id: str) -> Model:
+    """The model if the project owns it; a foreign model looks exactly like a missing one."""
+    model = session.get(Model, model_id)
+    if model is None or model.project_id != project_id:
+        raise NotFound("Model not found")
+    return model
+
+
+def create_model(
+    runtime: Runtime,
+    project_id: str,
+    spec: NewModel,
+    source: dict[str, Any] | None = None,
+    then: Callable[[Session, Model], None] | None = None,
+) -> Model:
+    """A new version record in ``uploading``; its parent is the name's current latest.
+
+    ``source`` records where the files come from; ``then`` writes tasks in the same transaction.
+    """
+    _check_new_model(spec)
+    name = spec.name.strip()
+    now = datetime.now(UTC)
+    try:
+        with runtime.unit_of_work() as session:
+            latest = session.scalar(
+                select(Model).where(Model.project_id == project_id, Model.name == name, Model.is_latest)
+            )
+            model = Model(
+                project_id=project_id,
+                name=name,
+                version=spec.version,
+                parent_version_id=latest.id if latest else None,
+                is_latest=latest is None,
+                version_notes=spec.version_notes,
+                format=spec.format,
+                workload_type=spec.workload_type,
+                source=source,
+                status=ModelStatus.UPLOADING.value,
+                status_changed_at=now,
+                deadline_at=now + timedelta(seconds=runtime.settings.upload_deadline_seconds),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(model)
+            session.flush()
+            apply_created_event(session, model)
+            if then is not None:
+                then(session, model)
+    except IntegrityError:
+        raise Conflict(f"Model '{name}' version {spec.version} already exists") from None
+    return model
+
+
+def apply_created_event(session: Session, model: Model) -> None:
+    session.add(
+        LifecycleEventRow(
+            model_id=model.id,
+            event="create",
+            from_status=None,
+            to_status=model.status,
+            reason="model created",
+            created_at=model.created_at,
+        )
+    )
+
+
+def check_accepts_files(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> None:
+    with runtime.session_factory() as session:
+        model = owned_model(session, model_id, project_id)
+        _require_uploading(model)
+
+
+def _require_uploading(model: Model) -> None:
+    if model.status != ModelStatus.UPLOADING:
+        raise Conflict(f"Model is {model.status}: files can only be uploaded while it is uploading")
+
+
+def record_file(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, path: str, blob: StoredBlob
+) -> ModelFile:
+    """Attach ``blob`` at ``path`` (replacing a file sent before), counting the blob reference."""
+    with runtime.unit_of_work() as session:
+        query = select(Model).where(Model.id == model_id)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        model = session.scalar(query)
+        if model is None or model.project_id != project_id:
+            raise NotFound("Model not found")
+        _require_uploading(model)
+        previous = session.scalar(
+            select(ModelFile).where(ModelFile.model_id == model_id, ModelFile.path == path)
+        )
+        if previous is not None and previous.sha256 < blob.sha256:  # lock blob rows in digest order
+            blob_refs.release_ref(session, previous.sha256)
+        blob_refs.add_ref(session, blob.sha256, blob.size)
+        if previous is not None:
+            if previous.sha256 >= blob.sha256:
+                blob_refs.release_ref(session, previous.sha256)
+            session.delete(previous)
+            session.flush()
+        row = ModelFile(
+            model_id=model_id,
+            path=path,
+            size_bytes=blob.size,
+            sha256=blob.sha256,
+            created_at=datetime.now(UTC),
+        )
+        session.add(row)
+    return row
+
+
+def store_stream(runtime: Runtime, stream: BinaryIO) -> StoredBlob:
+    """Copy a readable stream into the blob store (hashing it on the way); nothing kept on error."""
+    writer = runtime.blobs.writer(runtime.settings.max_file_size)
+    try:
+        while block := stream.read(runtime.settings.upload_chunk_bytes):
+            writer.write(block)
+        return writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def list_files(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[ModelFile]:
+    with runtime.session_factory() as session:
+        owned_model(session, model_id, project_id)
+        return list(
+            session.scalars(select(ModelFile).where(ModelFile.model_id == model_id).order_by(ModelFile.path))
+        )
+
+
+def complete(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> Model:
+    """Close the upload: ``uploading → validating``, validation enqueued in the same transaction."""
+    with runtime.unit_of_work() as session:
+        model = owned_model(session, model_id, project_id)
+        paths = list(session.scalars(select(ModelFile.path).where(ModelFile.model_id == model_id)))
+        if model.status == ModelStatus.UPLOADING:
+            if not paths:
+                raise InvalidInput("Model has no files: upload at least one file before completing")
+            fmt = model.format or detect_format(paths)
+            if fmt is None:
+                raise InvalidInput(
+                    "Cannot tell the model's format from its files (no .safetensors, .bin, .pt or .pth "
+                    "file); name it with 'format'"
+                )
+            check_format(fmt, paths)
+            size = sum(session.scalars(select(ModelFile.size_bytes).where(ModelFile.model_id == model_id)))
+        else:
+            fmt, size = model.format, model.size_bytes
+        apply_transition(
+            session,
+            model_id,
+            model.status,
+            LifecycleEvent.COMPLETE,
+            reason="upload completed",
+            deadline=timedelta(seconds=runtime.settings.validation_deadline_seconds),
+            values={"format": fmt, "size_bytes": size},
+            then=lambda s: outbox.enqueue(s, names.VALIDATE, model_id=str(model_id)),
+        )
+    with runtime.session_factory() as session:
+        return owned_model(session, model_id, project_id)

@@ -1,0 +1,77 @@
+"""Validation use cases: validate a model's files and record ready or error."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select
+
+from xerotier.db.models import Model, ModelFile
+from xerotier.db.transitions import apply_transition
+from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
+from xerotier.errors import ValidationFailed
+from xerotier.runtime import Runtime
+from xerotier.validation.inspect import FileRef, Inspection, inspect_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+def validate_model(runtime: Runtime, model_id: uuid.UUID) -> str:
+    """Validate ``model_id`` if it is validating; return the status it ended in (or was in)."""
+    with runtime.session_factory() as session:
+        model = session.get(Model, model_id)
+        if model is None:
+            return "missing"
+        if model.status != ModelStatus.VALIDATING:
+            return model.status  # duplicate or late delivery: nothing to do
+        files = [
+            FileRef(row.path, row.size_bytes, row.sha256)
+            for row in session.scalars(
+                select(ModelFile).where(ModelFile.model_id == model_id).order_by(ModelFile.path)
+            )
+        ]
+        fmt, name = model.format, model.name
+        # the client's workloadType is kept; a previous suggestion of ours may be refreshed
+        suggest = model.workload_type is None or bool(
+            (model.extra_metadata or {}).get("workloadTypeSuggested")
+        )
+
+    try:
+        found = inspect_checkpoint(files, lambda ref: runtime.blobs.open(ref.key), fmt, name)
+    except ValidationFailed as failure:
+        with runtime.unit_of_work() as session:
+            apply_transition(
+                session,
+                model_id,
+                ModelStatus.VALIDATING,
+                LifecycleEvent.VALIDATION_FAILED,
+                reason=failure.message.split("\n", 1)[0],
+                values={"validation_error": failure.message},
+            )
+        return ModelStatus.ERROR.value
+    _record(runtime, model_id, found, suggest)
+    return ModelStatus.READY.value
+
+
+def _record(runtime: Runtime, model_id: uuid.UUID, found: Inspection, suggest: bool) -> None:
+    meta = found.metadata
+    if suggest:
+        meta.extra["workloadTypeSuggested"] = True
+    with runtime.unit_of_work() as session:
+        moved = apply_transition(
+            session,
+            model_id,
+            ModelStatus.VALIDATING,
+            LifecycleEvent.VALIDATION_PASSED,
+            reason="validation passed",
+            values={**meta.as_values(set_workload_type=suggest), "validation_error": None},
+        )
+        if moved:
+            for row in session.scalars(select(ModelFile).where(ModelFile.model_id == model_id)):
+                header = found.headers.get(row.path)
+                row.header = (
+                    {name: {"dtype": t.dtype, "shape": list(t.shape)} for name, t in header.tensors.items()}
+                    if header is not None
+                    else None
+                )

@@ -1,0 +1,226 @@
+"""Inspect a checkpoint's files: structure checks, safety scans, then metadata (no database).
+
+Takes the file list and a way to open each file, so the worker (blob store) and the benchmark
+(plain files) run the same code. Problems are collected across files and reported one a line, at
+most ``MAX_PROBLEMS`` of them; a file's first problem stops that file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from xerotier.errors import ValidationFailed
+from xerotier.validation import metadata, shards
+from xerotier.validation.pickle_scan import GGUF_MAGIC, ZIP_MAGIC, scan_checkpoint
+from xerotier.validation.safetensors_header import SafetensorsHeader, parse_many, read_raw_header
+
+MAX_PROBLEMS = 10
+MAX_HELD_HEADER_BYTES = 64 * 1024 * 1024  # raw safetensors headers held before checking them
+MAX_JSON_BYTES = 16 * 1024 * 1024
+MAX_TEXT_BYTES = 4 * 1024 * 1024
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+#: Files that are never weights nor pickles (not sniffed).
+TEXT_SUFFIXES = (".json", ".md", ".txt", ".jinja", ".model", ".tiktoken", ".py", ".gitattributes", ".yaml")
+ROOT_JSON = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer_config.json",
+    "chat_template.json",
+    "quantize_config.json",
+    "quant_config.json",
+    "hf_quant_config.json",
+    "model.safetensors.index.json",
+    "sentence_bert_config.json",
+)
+
+#: Files whose presence is the signal: sentence-transformers layout, exl2 conversion.
+MARKER_FILES = ("config_sentence_transformers.json", "modules.json", "measurement.json")
+
+
+@dataclass(frozen=True)
+class FileRef:
+    path: str
+    size: int
+    key: str  # what the opener needs: a blob sha256, a local path …
+
+
+Opener = Callable[[FileRef], AbstractContextManager[BinaryIO]]
+
+
+@dataclass
+class Inspection:
+    metadata: metadata.ExtractedMetadata
+    headers: dict[str, SafetensorsHeader]
+
+
+class Problems:
+    """Validation problems, one a line, bounded."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.lines.append(" ".join(message.split())[:500])
+
+    def raise_if_any(self) -> None:
+        if not self.lines:
+            return
+        shown = self.lines[:MAX_PROBLEMS]
+        if len(self.lines) > MAX_PROBLEMS:
+            shown.append(f"… and {len(self.lines) - MAX_PROBLEMS} more problems")
+        raise ValidationFailed("\n".join(shown))
+
+
+def inspect_checkpoint(
+    files: Sequence[FileRef], open_file: Opener, fmt: str | None, model_name: str = ""
+) -> Inspection:
+    """Check every file and extract the metadata; raise ``ValidationFailed`` listing the problems."""
+    if not files:
+        raise ValidationFailed("model has no files")
+    problems = Problems()
+    headers: dict[str, SafetensorsHeader] = {}
+    docs = metadata.Documents()
+    pickled: list[str] = []
+    imports: set[str] = set()
+    json_docs: dict[str, dict[str, Any]] = {}
+    raw_headers: list[tuple[str, bytes, int]] = []  # checked together: one pass over all shards
+    held = 0
+    for ref in files:
+        name = ref.path.rsplit("/", 1)[-1]
+        lowered = name.lower()
+        try:
+            if lowered.endswith(".safetensors"):
+                with open_file(ref) as stream:
+                    raw, data_size = read_raw_header(stream, ref.size, ref.path)
+                raw_headers.append((ref.path, raw, data_size))
+                held += len(raw)
+                if held > MAX_HELD_HEADER_BYTES:  # keep memory bounded: check what we hold so far
+                    _parse(raw_headers, headers, problems)
+                    raw_headers, held = [], 0
+            elif lowered.endswith(".gguf"):
+                problems.add(
+                    f"{ref.path}: GGUF files are not a supported format (upload safetensors, bin or exl2)"
+                )
+            elif "/" not in ref.path and name in ROOT_JSON:
+                json_docs[name] = _read_json(ref, open_file)
+            elif "/" not in ref.path and name in ("README.md", "chat_template.jinja"):
+                text = _read_text(ref, open_file)
+                if name == "README.md":
+                    docs.readme = text
+                else:
+                    docs.chat_template = (name, text)
+            elif "/" not in ref.path and name in MARKER_FILES:
+                docs.sentence_transformers |= name != "measurement.json"
+                docs.exl2_measurement |= name == "measurement.json"
+            elif lowered.endswith(PICKLE_SUFFIXES) or (
+                not lowered.endswith(TEXT_SUFFIXES) and _sniff(ref, open_file)
+            ):
+                with open_file(ref) as stream:
+                    scan = scan_checkpoint(stream, ref.size, ref.path)
+                pickled.append(ref.path)
+                imports.update(f"{module}.{attr}" for module, attr in scan.globals)
+                if "/" not in ref.path and scan.tensors:  # root weights; not original/ copies
+                    docs.pickle_parameters = (docs.pickle_parameters or 0) + scan.parameter_count()
+        except ValidationFailed as failure:
+            problems.add(failure.message)
+    _parse(raw_headers, headers, problems)
+    _apply_json(docs, json_docs, problems)
+    if docs.index is not None:
+        for message in shards.check_index(docs.index, headers, {f.path for f in files}):
+            problems.add(message)
+    if not headers and not pickled and not problems.lines:
+        problems.add("no weights found: expected .safetensors (or .bin/.pt/.pth) files")
+    if fmt == "safetensors" and not headers and not problems.lines:
+        problems.add("no .safetensors file found")
+    problems.raise_if_any()
+    try:
+        found = metadata.extract(
+            docs, headers, sum(f.size for f in files), fmt or _format(headers), model_name
+        )
+    except ValidationFailed as failure:
+        problems.add(failure.message)
+        problems.raise_if_any()
+        raise
+    if imports:
+        found.extra["pickleImports"] = sorted(imports)
+    if fmt == "exl2" and found.pre_quantization_method != "exl2":
+        problems.add(
+            "format is exl2 but no exl2 tensors (q_weight, q_invperm) or quantization_config were found"
+        )
+        problems.raise_if_any()
+    return Inspection(found, headers)
+
+
+def _parse(
+    raw_headers: list[tuple[str, bytes, int]], headers: dict[str, SafetensorsHeader], problems: Problems
+) -> None:
+    parsed, failures = parse_many(raw_headers)
+    headers.update(parsed)
+    for failure in failures:
+        problems.add(failure.message)
+
+
+def _format(headers: dict[str, SafetensorsHeader]) -> str:
+    return "safetensors" if headers else "bin"
+
+
+def _sniff(ref: FileRef, open_file: Opener) -> bool:
+    """Whether a file of another name is a pickle, a zip (torch archive) or GGUF by its first bytes."""
+    if ref.size < 2:
+        return False
+    with open_file(ref) as stream:
+        head = stream.read(4)
+    return head in (ZIP_MAGIC, GGUF_MAGIC) or (head[:1] == b"\x80" and 2 <= head[1] <= 5)
+
+
+def _read_bounded(ref: FileRef, open_file: Opener, cap: int) -> bytes:
+    if ref.size > cap:
+        raise ValidationFailed(f"{ref.path}: larger than the {cap}-byte cap for this file")
+    with open_file(ref) as stream:
+        return stream.read(min(cap, ref.size) + 1)
+
+
+def _read_json(ref: FileRef, open_file: Opener) -> dict[str, Any]:
+    raw = _read_bounded(ref, open_file, MAX_JSON_BYTES)
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        raise ValidationFailed(f"{ref.path}: not valid JSON ({reason})") from None
+    except RecursionError:
+        raise ValidationFailed(f"{ref.path}: JSON nests too deeply") from None
+    if not isinstance(doc, dict):
+        raise ValidationFailed(f"{ref.path}: not a JSON object")
+    return doc
+
+
+def _read_text(ref: FileRef, open_file: Opener) -> str:
+    raw = _read_bounded(ref, open_file, MAX_TEXT_BYTES)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed(f"{ref.path}: not UTF-8 text") from None
+
+
+def _apply_json(docs: metadata.Documents, json_docs: dict[str, dict[str, Any]], problems: Problems) -> None:
+    docs.config = json_docs.get("config.json")
+    docs.generation_config = json_docs.get("generation_config.json")
+    docs.tokenizer_config = json_docs.get("tokenizer_config.json")
+    docs.index = json_docs.get("model.safetensors.index.json")
+    for name in ("quantize_config.json", "quant_config.json", "hf_quant_config.json"):
+        if name in json_docs:
+            docs.standalone_quant[name] = json_docs[name]
+    if docs.chat_template is None and "chat_template.json" in json_docs:
+        template = json_docs["chat_template.json"].get("chat_template")
+        if isinstance(template, str):
+            docs.chat_template = ("chat_template.json", template)
+        else:
+            problems.add("chat_template.json: chat_template must be a string")
+    docs.sentence_transformers |= "sentence_bert_config.json" in json_docs
+    length = json_docs.get("sentence_bert_config.json", {}).get("max_seq_length")
+    if type(length) is int and length > 0:
+        docs.encoder_max_seq_length = length

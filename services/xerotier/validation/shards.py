@@ -1,0 +1,63 @@
+"""Sharded checkpoints: ``model.safetensors.index.json`` against the shards' headers (pure).
+
+The index (transformers ``save_pretrained``) maps every tensor name to the shard file holding it in
+``weight_map``. Rules (loading.md §6): every named shard exists, every listed tensor is in the shard
+it names, no tensor is in two shards, and no shard holds a tensor the index does not list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import chain, repeat
+from typing import Any
+
+from xerotier.validation.safetensors_header import SafetensorsHeader
+from xerotier.validation.text import clean
+
+INDEX = "model.safetensors.index.json"
+
+
+def _consistent(weight_map: dict[str, str], headers: dict[str, SafetensorsHeader]) -> bool:
+    """Fast path (C-level dict building and comparison): every rule holds; else the slow path
+    names what broke. Equal maps with equal sizes leave no room for a duplicate or an extra."""
+    root = [(path, header.names) for path, header in headers.items() if "/" not in path]
+    owner = dict(chain.from_iterable(zip(names, repeat(path)) for path, names in root))
+    return owner == weight_map and sum(len(names) for _, names in root) == len(owner)
+
+
+def check_index(
+    index: dict[str, Any], headers: dict[str, SafetensorsHeader], paths: set[str]
+) -> Iterator[str]:
+    """Yield one message per problem (the caller bounds how many it reports)."""
+    weight_map = index.get("weight_map")
+    if not isinstance(weight_map, dict) or not set(map(type, chain(weight_map, weight_map.values()))) <= {
+        str
+    }:
+        yield f"{INDEX}: weight_map must map tensor names to shard file names"
+        return
+    if _consistent(weight_map, headers):
+        return
+    owner: dict[str, str] = {}
+    for path, header in headers.items():
+        if "/" in path:
+            continue  # sub-modules (e.g. sentence-transformers 2_Dense/) are not in the root index
+        for name in header.tensors:
+            if name in owner:
+                yield f"{path}: tensor '{clean(name)}' is also in {owner[name]}"
+            else:
+                owner[name] = path
+    missing_shards: set[str] = set()
+    for name, shard in weight_map.items():
+        if shard not in paths:
+            if shard not in missing_shards:
+                missing_shards.add(shard)
+                yield f"{INDEX}: names shard '{clean(shard)}', which was not uploaded"
+            continue
+        if shard not in headers:
+            continue  # the shard itself failed to parse and is reported already
+        if name not in headers[shard].tensors:
+            where = f" (it is in {owner[name]})" if name in owner else ""
+            yield f"{INDEX}: tensor '{clean(name)}' is not in {clean(shard)}{where}"
+    for name, path in owner.items():
+        if name not in weight_map and path.endswith(".safetensors"):
+            yield f"{path}: tensor '{clean(name)}' is not listed in {INDEX}"

@@ -1,0 +1,181 @@
+"""Content-addressed blob store: the ``BlobStore`` interface and its local-directory backend.
+
+Blobs are keyed by sha256, hashed while they stream in (never read twice), written to a temporary
+file in the same directory tree and renamed into place atomically. Reference counts live in the
+database (``xerotier.db.blob_refs``); stores only move bytes.
+
+    <root>/sha256/ab/abcdef…   a blob
+    <root>/tmp/…               uploads in progress (removed on abort or on restart)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from xerotier.errors import InvalidInput, PayloadTooLarge
+from xerotier.storage.writeback import start_writeback
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+WRITEBACK_BYTES = 16 << 20  # start disk write-back every 16 MiB, not all at the final fsync
+
+
+def check_digest(sha256: str) -> str:
+    """``sha256`` if it is 64 lowercase hex characters, else ``InvalidInput``."""
+    if not isinstance(sha256, str) or not _SHA256.match(sha256):
+        raise InvalidInput(f"Not a sha256 digest: {sha256!r}")
+    return sha256
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    created: bool  # False when an identical blob was already stored
+
+
+class BlobWriter(Protocol):
+    """Receives the bytes of one blob; hashes and counts them as they arrive."""
+
+    size: int
+
+    def write(self, chunk: bytes | bytearray | memoryview) -> None: ...
+
+    def commit(self, expected_sha256: str | None = None) -> StoredBlob: ...
+
+    def abort(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    """What every backend (local directory, S3-compatible bucket) offers."""
+
+    def writer(self, max_size: int | None = None) -> BlobWriter: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def open(self, sha256: str) -> BinaryIO: ...
+
+    def delete(self, sha256: str) -> None: ...
+
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        """Every stored digest with its last-modified time (epoch seconds)."""
+        ...
+
+    def age_seconds(self, sha256: str) -> float | None:
+        """Seconds since the blob was last written or re-committed; None if it is absent."""
+        ...
+
+    def clear_tmp(self) -> None: ...
+
+
+class SpoolingWriter:
+    """Streams into a temporary file, hashing and counting; ``finish`` hands the file to a backend."""
+
+    def __init__(self, tmp_dir: Path, max_size: int | None) -> None:
+        self._max_size = max_size
+        fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
+        self._file: BinaryIO = os.fdopen(fd, "wb", buffering=0)
+        self.path = Path(name)
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self._flushed = 0
+
+    def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        self.size += len(chunk)
+        if self._max_size is not None and self.size > self._max_size:
+            self.abort()
+            raise PayloadTooLarge(f"File exceeds the maximum size of {self._max_size} bytes")
+        self._hash.update(chunk)
+        view = memoryview(chunk)
+        while view:
+            written = self._file.write(view)
+            view = view[written:]
+        if self.size - self._flushed >= WRITEBACK_BYTES:
+            start_writeback(self._file.fileno(), self._flushed, self.size - self._flushed)
+            self._flushed = self.size
+
+    def finish(self, expected_sha256: str | None) -> str:
+        """The digest, once the bytes are on disk; a mismatch aborts and stores nothing."""
+        digest = self._hash.hexdigest()
+        if expected_sha256 is not None and expected_sha256.lower() != digest:
+            self.abort()
+            raise InvalidInput(f"Digest mismatch: client sent sha256 {expected_sha256}, received {digest}")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return digest
+
+    def abort(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
+class LocalBlobWriter(SpoolingWriter):
+    def __init__(self, store: LocalBlobStore, max_size: int | None) -> None:
+        super().__init__(store.tmp_dir, max_size)
+        self._store = store
+
+    def commit(self, expected_sha256: str | None = None) -> StoredBlob:
+        """Rename the blob into place (or drop it if an identical one is stored)."""
+        digest = self.finish(expected_sha256)
+        final = self._store.path_for(digest)
+        if final.exists():
+            self.path.unlink(missing_ok=True)
+            os.utime(final)  # a fresh use: the collector's grace period starts again
+            return StoredBlob(digest, self.size, created=False)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, final)
+        return StoredBlob(digest, self.size, created=True)
+
+
+class LocalBlobStore:
+    """Blobs as files under one directory (the embedded default; also a shared volume)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.tmp_dir = self.root / "tmp"
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        (self.root / "sha256").mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        check_digest(sha256)
+        return self.root / "sha256" / sha256[:2] / sha256
+
+    def writer(self, max_size: int | None = None) -> LocalBlobWriter:
+        return LocalBlobWriter(self, max_size)
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path_for(sha256).open("rb")
+
+    def delete(self, sha256: str) -> None:
+        self.path_for(sha256).unlink(missing_ok=True)
+
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        for shard in (self.root / "sha256").iterdir():
+            if not shard.is_dir():
+                continue
+            for entry in shard.iterdir():
+                if _SHA256.match(entry.name):
+                    yield entry.name, entry.stat().st_mtime
+
+    def age_seconds(self, sha256: str) -> float | None:
+        try:
+            return time.time() - self.path_for(sha256).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def clear_tmp(self) -> None:
+        """Remove leftovers of uploads interrupted by a crash."""
+        for leftover in self.tmp_dir.iterdir():
+            leftover.unlink(missing_ok=True)
