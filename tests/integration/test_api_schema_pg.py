@@ -7,11 +7,13 @@ envelope ``{"error": {"message", "type", "code"}}``. Budgets are bounded (``XERO
 from __future__ import annotations
 
 import os
+import uuid
 from collections import Counter
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Flaky
 from schemathesis.checks import not_a_server_error
 
 from conftest import free_port, mint_key
@@ -79,28 +81,70 @@ def test_every_operation_answers_without_5xx_and_in_the_envelope(server) -> None
     assert not failures, "\n\n".join(failures)
 
 
-def test_stateful_links_without_5xx(server) -> None:  # type: ignore[no-untyped-def]
-    proc, key = server
-    schema = _schema(proc.url, key)
-    machine = schema.as_state_machine()
+def _is_replay_divergence(exc: BaseException) -> bool:
+    """Hypothesis could not replay a scenario because the server answered differently the second time.
 
-    class Machine(machine):  # type: ignore[misc, valid-type]
+    Schemathesis' own engine restarts on this too: it says nothing about the API's correctness, only
+    that server state (here the global public catalog and the async workers) changed between runs.
+    """
+    if isinstance(exc, Flaky):
+        return True
+    if not isinstance(exc, AssertionError):
+        return False
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    module = frame.tb_frame.f_globals["__name__"] if frame is not None else ""
+    return module.startswith("hypothesis.internal.conjecture")
+
+
+def test_stateful_links_without_5xx(server, pg_runtime) -> None:  # type: ignore[no-untyped-def]
+    proc, _ = server
+    schema = _schema(proc.url, "unused")
+    violations: dict[str, str] = {}
+    scenarios = 0
+
+    class Machine(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # Each scenario starts in a fresh, empty project, so a replayed scenario meets the same state.
+            self.key = mint_key(pg_runtime, slug=f"fuzz-{uuid.uuid4().hex[:12]}")
+
         def get_call_kwargs(self, case):  # type: ignore[no-untyped-def]
-            return {"base_url": proc.url, "headers": {"Authorization": f"Bearer {key}"}}
+            return {"base_url": proc.url, "headers": {"Authorization": f"Bearer {self.key}"}}
 
         def validate_response(self, response, case, additional_checks=(), **kwargs):  # type: ignore[no-untyped-def]
-            case.validate_response(response, checks=[not_a_server_error, error_envelope])
+            try:
+                case.validate_response(response, checks=[not_a_server_error, error_envelope])
+            except Exception as exc:  # recorded here, so a later replay divergence cannot hide it
+                violations.setdefault(f"{case.method} {case.formatted_path}", str(exc)[:600])
+                raise
 
-    Machine.run(
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=6,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-    )
-    print(f"stateful: responses by status {dict(sorted(SEEN.items()))}")
+        def teardown(self) -> None:
+            nonlocal scenarios
+            scenarios += 1
+
+    restarts = 0
+    for _attempt in range(5):
+        try:
+            Machine.run(
+                settings=settings(
+                    max_examples=EXAMPLES,
+                    stateful_step_count=6,
+                    deadline=None,
+                    suppress_health_check=list(HealthCheck),
+                    database=None,
+                )
+            )
+            break
+        except Exception as exc:
+            if violations:
+                break  # reported below, whatever Hypothesis made of the replay
+            if not _is_replay_divergence(exc):
+                raise
+            restarts += 1
+    print(f"stateful: {scenarios} scenarios, {restarts} restarts, by status {dict(sorted(SEEN.items()))}")
+    assert not violations, "\n\n".join(f"{k}: {v}" for k, v in violations.items())
+    assert scenarios >= EXAMPLES, f"only {scenarios} stateful scenarios ran"
 
 
 def test_catalog_filters_beyond_the_column_range_are_a_400(pg_api) -> None:  # type: ignore[no-untyped-def]
