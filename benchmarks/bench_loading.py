@@ -82,7 +82,9 @@ def fleet(n: int, distinct: str = "") -> list[Backend]:
     ``distinct="free"``: each reports its own free memory (as NVML does), above the budget;
     ``distinct="budget"``: each has a different budget (every GPU partly used): no plan is shared.
     ``distinct="tight"``: each has a different budget too small for bf16 weights, so no backend fits
-    natively and placement must plan every one of them (the true worst case).
+    natively: placement checks every one of them, then plans the first that fits at all.
+    ``distinct="none"``: each has a different budget too small for any quantization, so placement
+    plans every one of them to say why none fits (the true worst case).
     """
     profiles = list(PROFILES.values())
     now = datetime.now(UTC)
@@ -93,6 +95,7 @@ def fleet(n: int, distinct: str = "") -> list[Backend]:
             "free": p.memory_bytes - (k + 1) * (1 << 20),
             "budget": p.memory_bytes // 2 + k * (1 << 20),
             "tight": (12 << 30) + k * (1 << 20),
+            "none": (2 << 30) + k * (1 << 20),
         }.get(distinct)
         inv = Inventory("cuda", (Gpu(p.name, p.memory_bytes, p.compute_capability, free, p.device_name),))
         out.append(Backend(id=f"gpu-{k:04d}", queue=f"gpu.gpu-{k:04d}", inventory=inv.to_json(),
@@ -133,7 +136,8 @@ def bench_place() -> float:
         ("9 GPU profiles", ""),
         ("each its own free memory", "free"),
         ("each its own budget", "budget"),
-        ("none fits natively (worst)", "tight"),
+        ("none fits natively", "tight"),
+        ("none fits at all (worst)", "none"),
     ):
         backends = fleet(1000, distinct)
         counts = {b.id: k % 3 for k, b in enumerate(backends)}

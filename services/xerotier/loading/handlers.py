@@ -21,7 +21,7 @@ from xerotier.loading import statuses as st
 from xerotier.loading.inputs import shape_of
 from xerotier.loading.model_shape import ModelShape
 from xerotier.loading.placement import Candidate, Placement, choose, remaining
-from xerotier.loading.planner import LoadPlan, PlanOptions, plan_key, plan_load
+from xerotier.loading.planner import LoadPlan, PlanOptions, plan_key, plan_load, quick_fit
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
 
@@ -83,13 +83,18 @@ def rank_backends(
     ``heartbeat_at``. Plans are ranked without their sentences; only the kept plan (or, when none
     fits, the refusals shown to the user) is planned again with its explanation.
     """
-    parsed: dict[tuple, tuple[Inventory, PlanOptions, tuple]] = {}  # raw document → inventory
+    parsed: dict[tuple, tuple[Inventory, PlanOptions]] = {}  # raw document → inventory, options
     plans: dict[tuple, LoadPlan] = {}  # what a plan depends on → the plan
     option_cache: dict[tuple, PlanOptions] = {}
     keys: dict[str, tuple] = {}
+    setups: dict[str, tuple[Inventory, PlanOptions]] = {}  # backend id → inventory, options
+    verdicts: dict[str, str] = {}  # backend id → quick_fit
     cutoff = now - dead_after
 
-    def plan_for(backend: Any) -> LoadPlan:
+    def setup_of(backend: Any) -> tuple[Inventory, PlanOptions]:
+        entry = setups.get(backend.id)
+        if entry is not None:
+            return entry
         raw = keys[backend.id] = (
             _inventory_key(backend.inventory),
             used.get(backend.id, 0),
@@ -101,22 +106,38 @@ def rank_backends(
             options = option_cache.get(raw[2])
             if options is None:
                 options = option_cache[raw[2]] = plan_options(backend.options)
-            entry = parsed[raw] = (inventory, options, plan_key(inventory, options))
-        plan = plans.get(entry[2])
+            entry = parsed[raw] = (inventory, options)
+        setups[backend.id] = entry
+        return entry
+
+    def verdict_of(backend: Any) -> str:
+        verdict = verdicts.get(backend.id)
+        if verdict is None:
+            verdict = verdicts[backend.id] = quick_fit(shape, *setup_of(backend))
+        return verdict
+
+    def plan_for(backend: Any) -> LoadPlan:
+        inventory, options = setup_of(backend)
+        key = plan_key(inventory, options)
+        plan = plans.get(key)
         if plan is None:
-            plan = plans[entry[2]] = plan_load(shape, entry[0], entry[1], explain=False)
+            plan = plans[key] = plan_load(shape, inventory, options, explain=False)
         return plan
 
-    # Plan in preference order (fewest loads, then id): the first backend whose plan fits without
-    # runtime quantization is the best one, so the rest need no plan at all.
-    candidates = []
+    # Preference: no runtime quantization, then fewest loads, then id. So when some live backend
+    # fits natively (a cheap check, no plan built), the first such in (loads, id) order is the
+    # best one; otherwise it is the first backend, in that order, that fits at all.
     live = sorted(
         (b for b in backends if b.heartbeat_at >= cutoff), key=lambda b: (counts.get(b.id, 0), b.id)
     )
-    for backend in live:
-        plan = plan_for(backend)
+    native = next((b for b in live if verdict_of(b) == "native"), None)
+    candidates = []
+    order = live if native is None else [native, *(b for b in live if b is not native)]
+    for backend in order:
+        # A backend too small for even the smallest weights is refused without a plan.
+        plan = None if verdict_of(backend) == "none" else plan_for(backend)
         candidates.append(Candidate(backend.id, True, counts.get(backend.id, 0), plan))
-        if plan.fits and plan.quantization_reason != "runtime_quantization":
+        if plan is not None and plan.fits:
             break
     candidates += [
         Candidate(b.id, False, counts.get(b.id, 0), None) for b in backends if b.heartbeat_at < cutoff
@@ -124,9 +145,9 @@ def rank_backends(
     chosen = choose(candidates)
 
     def explained(c: Candidate) -> Candidate:
-        if c.plan is None:
+        if not c.alive:
             return c
-        inventory, options, _ = parsed[keys[c.backend_id]]
+        inventory, options = parsed[keys[c.backend_id]]
         return replace(c, plan=plan_load(shape, inventory, options))
 
     if chosen.backend_id is not None:

@@ -13,7 +13,7 @@ class Candidate:
     backend_id: str
     alive: bool
     load_count: int
-    plan: LoadPlan | None  # None when the backend was not planned (dead)
+    plan: LoadPlan | None  # None when not planned: dead, or too small for any weights
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,43 @@ def _min_cc(inventory: Inventory) -> float | None:
     return low
 
 
+def _fixed_costs(shape: ModelShape, inventory: Inventory, opts: PlanOptions) -> tuple[int, int, int]:
+    """(budget, reserve, KV cache of one minimum-context sequence): what every fit decision weighs.
+
+    Weights of ``w`` bytes fit when ``w + reserve + min_kv <= budget``.
+    """
+    budget = budget_of(inventory, opts.gpu_memory_utilization)
+    reserve = max(RESERVE_MIN * len(inventory.gpus), int(RESERVE_FRACTION * budget))
+    per_layer = kv_bytes_per_layer_token(shape, opts.kv_cache_dtype)
+    min_ctx = min(opts.min_context, shape.context_length, opts.max_model_len or shape.context_length)
+    min_kv = per_layer * (
+        shape.full_attention_layers * min_ctx + shape.sliding_layers * min(shape.sliding_window, min_ctx)
+    )
+    return budget, reserve, min_kv
+
+
+def quick_fit(shape: ModelShape, inventory: Inventory, options: PlanOptions | None = None) -> str:
+    """What ``plan_load`` can answer, by its own arithmetic, without building a plan.
+
+    ``"native"``: it answers ``native_fits``. ``"none"``: nothing fits, since even the smallest
+    weights the planner may pick exceed the budget. ``"maybe"``: only a plan can tell.
+    """
+    opts = options or PlanOptions()
+    if not inventory.gpus:
+        return "none"
+    budget, reserve, min_kv = _fixed_costs(shape, inventory, opts)
+    room = budget - reserve - min_kv  # what the weights may take
+    if shape.pre_quant_method:
+        return "maybe" if shape.weight_bytes <= room else "none"
+    if shape.weight_bytes <= room:
+        return "native"
+    if opts.allow_runtime_quantization:
+        smallest = min(_weights_with(shape, per_weight) for _, per_weight, _ in RUNTIME_METHODS)
+        if smallest <= room:
+            return "maybe"
+    return "none"
+
+
 def plan_load(
     shape: ModelShape, inventory: Inventory, options: PlanOptions | None = None, *, explain: bool = True
 ) -> LoadPlan:
@@ -146,8 +183,7 @@ def plan_load(
         raise ValueError("an inventory needs at least one device")
     tp = len(inventory.gpus)
     cc = _min_cc(inventory)
-    budget = budget_of(inventory, opts.gpu_memory_utilization)
-    reserve = max(RESERVE_MIN * tp, int(RESERVE_FRACTION * budget))
+    budget, reserve, min_kv = _fixed_costs(shape, inventory, opts)
     per_layer = kv_bytes_per_layer_token(shape, opts.kv_cache_dtype)
     per_token = per_layer * shape.full_attention_layers
     sliding_per_seq = per_layer * shape.sliding_layers * shape.sliding_window
@@ -155,12 +191,7 @@ def plan_load(
     min_ctx = min(opts.min_context, model_ctx)
 
     def need(weights: int) -> int:
-        return (
-            weights
-            + reserve
-            + per_token * min_ctx
-            + per_layer * shape.sliding_layers * min(shape.sliding_window, min_ctx)
-        )
+        return weights + reserve + min_kv
 
     reasons: list[str] = []
 
