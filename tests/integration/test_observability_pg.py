@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from support.processes import start_worker, wait_for_status
+from xerotier.observability import context
+from xerotier.queue import outbox
 from xerotier.queue.names import VALIDATE
 from xerotier.settings import Settings
 
@@ -165,3 +168,30 @@ def test_the_reconciler_touches_the_heartbeat_its_liveness_probe_reads(
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+def test_a_task_the_relay_publishes_late_keeps_its_request_id(pg_settings: Settings, pg_runtime, tmp_path):
+    """A crash between commit and publish: the relay publishes the row later, outside any request."""
+    model_id = str(uuid.uuid4())
+    tokens = context.bind("req-late-9", None)
+    try:
+        with pg_runtime.session_factory() as session:  # a plain commit: no fast-path publish
+            outbox.enqueue(session, VALIDATE, model_id=model_id)
+            session.commit()
+    finally:
+        context.unbind(tokens)
+    assert context.request_id_var.get() is None
+    settings = pg_settings.model_copy(update={"log_format": "json"})
+    worker = start_worker(settings, ["validation"], tmp_path / "w.log")
+    try:
+        assert outbox.relay(pg_runtime.session_factory, pg_runtime.celery) == 1
+        traced: list[dict] = []
+        deadline = time.monotonic() + 30
+        while not traced and time.monotonic() < deadline:
+            time.sleep(0.2)
+            lines = [json.loads(line) for line in worker.log().splitlines() if line.startswith("{")]
+            traced = [e for e in lines if e.get("request_id") == "req-late-9" and VALIDATE in e["message"]]
+        assert traced, f"the relayed task ran without the request id:\n{worker.log()[-3000:]}"
+        assert {e.get("model_id") for e in traced} == {model_id}
+    finally:
+        worker.stop()

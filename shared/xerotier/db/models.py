@@ -222,6 +222,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The request that caused the task, so a late publish (the relay) still carries it.
+    request_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class Endpoint(Base):

@@ -2,8 +2,9 @@
 
 A publish copies the current ids into the message headers (the model id falls back to the task's
 ``model_id`` keyword). A task run binds the ids from its headers before it starts, so its logs and
-the tasks it enqueues in turn carry the same request id. A task published by the relay loop long
-after its request (a crash, a broker outage) has no request id: it is given its own task id.
+the tasks it enqueues in turn carry the same request id. The outbox keeps the request id with
+each task, so a task the relay publishes long after its request (a crash, a broker outage) still
+carries it; a task no request caused is given its own task id.
 """
 
 from __future__ import annotations

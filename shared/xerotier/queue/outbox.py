@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from xerotier.db.models import OutboxMessage
+from xerotier.observability import context
 from xerotier.queue import names
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def enqueue(session: Session, task_name: str, *, queue: str | None = None, **kwa
         created_at=datetime.now(UTC),
         available_at=datetime.now(UTC),
         attempts=0,
+        request_id=(context.request_id_var.get() or "")[:128] or None,
     )
     session.add(row)
     session.info.setdefault(PENDING_KEY, []).append(row)
@@ -51,12 +53,14 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def _publish(celery: Celery, row: OutboxMessage) -> None:
+    headers = {context.TASK_REQUEST_ID: row.request_id} if row.request_id else None
     celery.send_task(
         row.task_name,
         kwargs=row.kwargs,
         task_id=row.task_id,
         queue=row.queue,
         routing_key=row.queue,
+        headers=headers,
         retry=True,
         retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
     )
