@@ -114,7 +114,7 @@ class Settings(BaseSettings):
 
     @property
     def resolved_broker_url(self) -> str:
-        return self.broker_url or "filesystem://"
+        return self.broker_url or "filesystem://localhost/"  # a host: kombu warns without one
 
     @property
     def broker_dir(self) -> Path:
