@@ -6,10 +6,11 @@ import json
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from support import pickles
 from support.processes import BIN, settings_env, wait_for_status
@@ -178,3 +179,20 @@ def test_bulk_revalidation_of_older_extractors(pg_api, pg_worker, pg_runtime, pg
     assert done.stdout.split() == [stale]
     assert_refreshed(pg_api, stale, before)
     assert events(pg_api, fresh) == fresh_before  # current extractor: untouched
+
+
+def test_a_revalidation_racing_a_delete_answers_404_not_500(pg_api, pg_runtime):
+    """Found by the soak run: the model was deleted between the revalidation's read and its update."""
+    model_id = pg_api.post("/v1/models", json={"name": "doomed"}).json()["id"]
+    with pg_runtime.unit_of_work() as session:  # a ready model, without running a validation
+        session.execute(update(Model).where(Model.id == uuid.UUID(model_id)).values(status="ready"))
+    with pg_runtime.engine.connect() as connection, ThreadPoolExecutor(1) as pool:
+        deleting = connection.begin()
+        connection.execute(delete(Model).where(Model.id == uuid.UUID(model_id)))  # holds the row lock
+        answer = pool.submit(pg_api.post, f"/v1/models/{model_id}/revalidate")
+        time.sleep(0.5)
+        assert not answer.done(), "the revalidation should wait for the delete's row lock"
+        deleting.commit()
+        response = answer.result(timeout=30)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["message"] == "Model not found"

@@ -8,7 +8,7 @@ from datetime import timedelta
 from xerotier.db.models import Model
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.lifecycle import LifecycleEvent
-from xerotier.errors import NotFound
+from xerotier.errors import Conflict, NotFound
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
 
@@ -16,10 +16,11 @@ from xerotier.runtime import Runtime
 def request_revalidation(runtime: Runtime, model_id: uuid.UUID, project_id: str | None = None) -> Model:
     """Move a ready or error model back to validating and enqueue its validation."""
     with runtime.unit_of_work() as session:
-        model = session.get(Model, model_id)
+        # Row-locked: a concurrent delete or transition waits for this one, or went first (404/409).
+        model = session.get(Model, model_id, with_for_update=True)
         if model is None or (project_id is not None and model.project_id != project_id):
             raise NotFound("Model not found")
-        apply_transition(
+        moved = apply_transition(
             session,
             model_id,
             model.status,
@@ -28,5 +29,7 @@ def request_revalidation(runtime: Runtime, model_id: uuid.UUID, project_id: str 
             deadline=timedelta(seconds=runtime.settings.validation_deadline_seconds),
             then=lambda s: outbox.enqueue(s, names.VALIDATE, model_id=str(model_id)),
         )
+        if not moved:  # only without row locks (SQLite): another writer changed it since the read
+            raise Conflict("The model changed while its revalidation was requested; retry")
         session.refresh(model)  # the state this request left, not what a fast worker did since
     return model
