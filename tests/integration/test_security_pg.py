@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time
 import uuid
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from conftest import free_port
 from support.sharing import add_model, new_project, project_of
 from xerotier.db.api_keys import list_keys, revoke_key
 from xerotier.db.models import Model
@@ -230,3 +236,48 @@ def test_a_value_the_database_refuses_is_a_400_in_the_envelope(pg_api):
         error = response.json()["error"]
         assert error["type"] == "invalid_request_error" and "NUL" in error["message"]
         assert "SELECT" not in response.text and "\\x00" not in response.text
+
+
+def test_a_500_on_a_keep_alive_connection_keeps_it_open_and_names_its_own_request(pg_runtime, pg_api, caplog):
+    """Found by the soak run: after a streamed upload, a 500 on the same connection named the
+    upload's request id, and the server then closed the connection under the client's next request.
+    """
+    app = create_app(pg_runtime)
+
+    def boom() -> None:
+        raise RuntimeError("internal detail")
+
+    app.add_api_route("/v1/test-boom", boom)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    model_id = pg_api.post("/v1/models", json={"name": "keep-alive"}).json()["id"]
+    connections = []  # the client's local address per request: the same one means the same connection
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=dict(pg_api.headers)) as client:
+            upload = client.put(  # large enough for uvicorn to pause and resume reading mid-body
+                f"/v1/models/{model_id}/files/model.bin",
+                content=os.urandom(4 << 20),
+                headers={"X-Request-ID": "upload-1"},
+            )
+            connections.append(upload.extensions["network_stream"].get_extra_info("client_addr"))
+            failed = client.get("/v1/test-boom", headers={"X-Request-ID": "boom-2"})
+            connections.append(failed.extensions["network_stream"].get_extra_info("client_addr"))
+            after = client.get("/healthz")
+            connections.append(after.extensions["network_stream"].get_extra_info("client_addr"))
+    finally:
+        server.should_exit = True
+        thread.join(20)
+    assert upload.status_code == 201, upload.text
+    assert failed.status_code == 500
+    assert failed.json()["error"]["message"] == "Internal server error (request id boom-2)"
+    assert failed.headers["x-request-id"] == "boom-2"
+    assert "unhandled error (request boom-2)" in caplog.text
+    assert "unhandled error (request upload-1)" not in caplog.text
+    assert after.status_code == 200
+    assert len(set(connections)) == 1, f"the server closed the connection after the 500: {connections}"

@@ -37,9 +37,13 @@ def envelope(
 
 
 def request_id_of(request: Request) -> str:
-    """This request's id: the one the observability middleware bound, else the caller's
-    ``X-Request-ID`` when it is a plain token, else a fresh one (never echo junk)."""
-    bound = context.request_id_var.get()
+    """This request's id: the one the observability middleware gave it, else the caller's
+    ``X-Request-ID`` when it is a plain token, else a fresh one (never echo junk).
+
+    The scope comes first: outside the middleware the context variable may still hold an earlier
+    request's id (uvicorn can start a keep-alive connection's next request in that context).
+    """
+    bound = request.scope.get("state", {}).get("request_id") or context.request_id_var.get()
     if bound:
         return bound
     given = request.headers.get("x-request-id", "")
@@ -104,8 +108,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = request_id_of(request)
-        log.error("unhandled error (request %s)", request_id, exc_info=exc)
-        return envelope(
-            500, f"Internal server error (request id {request_id})", "internal_error", request_id=request_id
-        )
+        return unexpected_error(request_id_of(request), exc)
+
+
+def unexpected_error(request_id: str, exc: Exception) -> JSONResponse:
+    """A bug: the detail goes to the log, the caller gets a generic 500 naming the request id."""
+    log.error("unhandled error (request %s)", request_id, exc_info=exc)
+    return envelope(
+        500, f"Internal server error (request id {request_id})", "internal_error", request_id=request_id
+    )

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from xerotier.gateway.errors import unexpected_error
 from xerotier.observability import context, correlation
 from xerotier.observability.cluster import ClusterCollector
 
@@ -67,13 +68,15 @@ class ObservabilityMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         request_id = context.accept_request_id(headers.get(context.REQUEST_ID_HEADER.lower()))
         tokens = context.bind(request_id, context.model_id_from_path(scope.get("path", "")))
+        scope.setdefault("state", {})["request_id"] = request_id
         status = 500
+        responding = False
         started = time.perf_counter()
 
         async def send_wrapper(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, responding
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responding = message["status"], True
                 message.setdefault("headers", [])
                 header = context.REQUEST_ID_HEADER.lower().encode()
                 if not any(name.lower() == header for name, _ in message["headers"]):
@@ -85,6 +88,12 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if responding:
+                raise  # too late for an envelope: the server ends the connection
+            # Answered here rather than re-raised to the server, which would close a keep-alive
+            # connection that the caller's next request may already be travelling on.
+            await unexpected_error(request_id, exc)(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
