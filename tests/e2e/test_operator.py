@@ -5,10 +5,10 @@ Covered: discovery and watching of Model resources, creating the version, upload
 completing, waiting through validation, mirroring phase / metadata / conditions / observedGeneration
 into status, a spec change (new generation → a second version, the first stays latest), idempotent
 re-runs (a restarted operator adopts what exists and creates nothing), spec errors, and deletion
-through the finalizer (policy Retain). Not covered: a real API server's admission
+through the finalizer (policy Retain). Promotion and the Delete policy are covered on the
+reconcile step itself in test_operator_reconcile. Not covered: a real API server's admission
 (the CRD's schema and CEL rule are checked offline in test_deploy_manifests), Hugging Face and S3
-sources (they need the import routes of the upload service), promotion (needs the versioning routes),
-and leader election (the operator runs standalone, one replica).
+sources through the operator, and leader election (the operator runs standalone, one replica).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Deletion policy (``spec.deletionPolicy``): ``Retain`` (default) leaves the model version in the
 registry — a registry is a record, and a deleted resource is easily re-created and re-adopted by
 name and version. ``Delete`` deletes the version through the API; while the registry refuses (the
-version serves an endpoint: 409) the finalizer stays and the deletion is retried.
+version serves an endpoint, or it is the latest while other versions exist: 409) the finalizer
+stays and the deletion is retried.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import kopf
 
 from xerotier.client.http import ApiError, XerotierClient
 from xerotier.operator.api import RegistryApi
-from xerotier.operator.reconcile import reconcile
-from xerotier.operator.spec import DELETE, GROUP, PLURAL, VERSION, SpecError, parse_spec
+from xerotier.operator.reconcile import reconcile, release
+from xerotier.operator.spec import GROUP, PLURAL, VERSION, SpecError, parse_spec
 from xerotier.operator.status import Observation, status_patch
 from xerotier.settings import Settings
 
@@ -72,15 +73,10 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
 
     @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry)
     def release_model(spec: dict[str, Any], status: dict[str, Any], logger: Any, **_: Any) -> None:
-        model_id = status.get("modelId")
-        if spec.get("deletionPolicy") != DELETE or not model_id:
-            logger.info("deletion policy Retain: model version %s stays in the registry", model_id)
-            return
         with client() as http:
+            api = RegistryApi(http, str(spec.get("project")))
             try:
-                RegistryApi(http, str(spec.get("project"))).delete(model_id)
+                message = release(api, spec.get("deletionPolicy"), status.get("modelId"))
             except ApiError as exc:
-                if exc.status in (404, 405):
-                    return
                 raise kopf.TemporaryError(f"registry refused the deletion: {exc.message}", delay=30) from exc
-        logger.info("deleted model version %s from the registry", model_id)
+        logger.info(message)

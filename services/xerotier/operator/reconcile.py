@@ -14,7 +14,7 @@ from typing import Any
 
 from xerotier.client.http import ApiError
 from xerotier.operator.api import RegistryApi, model_files
-from xerotier.operator.spec import ModelSpec
+from xerotier.operator.spec import DELETE, ModelSpec
 from xerotier.operator.status import Observation
 
 log = logging.getLogger(__name__)
@@ -82,3 +82,20 @@ def reconcile(api: RegistryApi, spec: ModelSpec, known_id: str | None = None) ->
         model = api.get(model["id"]) or model
         return Observation(model, "ready; promoted to latest", promoted=True)
     return Observation(model, "ready" if status == "ready" else "serving")
+
+
+def release(api: RegistryApi, policy: str | None, model_id: str | None) -> str:
+    """What removing the resource does to the registry, by its deletion policy; say what happened.
+
+    Raises ``ApiError`` while the registry refuses (the version serves an endpoint, or it is the
+    latest while other versions exist): the finalizer stays and the deletion is retried.
+    """
+    if policy != DELETE or not model_id:
+        return f"deletion policy Retain: model version {model_id} stays in the registry"
+    try:
+        api.delete(model_id)
+    except ApiError as exc:
+        if exc.status in (404, 405):
+            return f"model version {model_id} was already gone from the registry"
+        raise
+    return f"deleted model version {model_id} from the registry"
