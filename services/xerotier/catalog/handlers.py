@@ -7,12 +7,13 @@ import uuid
 from sqlalchemy import select
 
 from xerotier.db.models import LifecycleEventRow, Model
+from xerotier.db.reads import autocommit_session
 from xerotier.errors import NotFound
 from xerotier.runtime import Runtime
 
 
 def get_model(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> Model:
-    with runtime.session_factory() as session:
+    with autocommit_session(runtime.engine) as session:
         model = session.get(Model, model_id)
         if model is None or model.project_id != project_id:
             raise NotFound("Model not found")
@@ -22,7 +23,7 @@ def get_model(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> Model:
 def list_models(
     runtime: Runtime, project_id: str, *, all_versions: bool = False, limit: int = 50
 ) -> list[Model]:
-    with runtime.session_factory() as session:
+    with autocommit_session(runtime.engine) as session:
         query = select(Model).where(Model.project_id == project_id)
         if not all_versions:
             query = query.where(Model.is_latest)
@@ -31,7 +32,7 @@ def list_models(
 
 
 def lifecycle_events(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[LifecycleEventRow]:
-    with runtime.session_factory() as session:
+    with autocommit_session(runtime.engine) as session:
         model = session.get(Model, model_id)
         if model is None or model.project_id != project_id:
             raise NotFound("Model not found")

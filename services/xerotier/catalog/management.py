@@ -21,6 +21,7 @@ from xerotier.catalog.promotion import move_latest, owned
 from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name, reload_after_lock
 from xerotier.db.models import Endpoint, Model, ModelFile
+from xerotier.db.reads import autocommit_session
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
 from xerotier.domain.versioning import PromotionKind, newest_first
@@ -66,7 +67,7 @@ def list_models(
     flt.check()
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
-    with runtime.session_factory() as session:
+    with autocommit_session(runtime.engine) as session:
         postgres = session.get_bind().dialect.name == "postgresql"
         rows = list(session.scalars(list_query(project_id, flt, cursor, limit, postgres)))
     more = len(rows) > limit

@@ -17,6 +17,7 @@ from xerotier.catalog.version_diff import Files, diff_versions
 from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name, resolve_latest
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
+from xerotier.db.reads import autocommit_session
 from xerotier.db.transitions import apply_transition
 from xerotier.db.versioning_models import PromotionEvent
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
@@ -38,7 +39,7 @@ class NewVersion:
 
 def list_versions(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[Model]:
     """Every version of the model's name, highest precedence first."""
-    with runtime.session_factory() as session:
+    with autocommit_session(runtime.engine) as session:
         anchor = owned(session, model_id, project_id)
         rows = session.scalars(select(Model).where(Model.project_id == project_id, Model.name == anchor.name))
         return newest_first(rows, lambda m: m.version)
