@@ -86,7 +86,6 @@ def rank_backends(
     parsed: dict[tuple, tuple[Inventory, PlanOptions]] = {}  # raw document → inventory, options
     plans: dict[tuple, LoadPlan] = {}  # what a plan depends on → the plan
     option_cache: dict[tuple, PlanOptions] = {}
-    keys: dict[str, tuple] = {}
     setups: dict[str, tuple[Inventory, PlanOptions]] = {}  # backend id → inventory, options
     verdicts: dict[str, str] = {}  # backend id → quick_fit
     cutoff = now - dead_after
@@ -95,7 +94,7 @@ def rank_backends(
         entry = setups.get(backend.id)
         if entry is not None:
             return entry
-        raw = keys[backend.id] = (
+        raw = (
             _inventory_key(backend.inventory),
             used.get(backend.id, 0),
             _options_key(backend.options),
@@ -147,7 +146,7 @@ def rank_backends(
     def explained(c: Candidate) -> Candidate:
         if not c.alive:
             return c
-        inventory, options = parsed[keys[c.backend_id]]
+        inventory, options = setups[c.backend_id]
         return replace(c, plan=plan_load(shape, inventory, options))
 
     if chosen.backend_id is not None:
