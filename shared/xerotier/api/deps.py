@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from xerotier.db.models import ApiKey
 from xerotier.db.projects import authenticate
-from xerotier.db.reads import autocommit_session
+from xerotier.db.reads import autocommit_connection
 from xerotier.errors import AuthenticationRequired, InvalidInput, NotFound
 from xerotier.runtime import Runtime
 
@@ -36,23 +36,22 @@ def get_caller(request: Request) -> Caller:
     if scheme.lower() != "bearer" or not presented:
         raise AuthenticationRequired()
     runtime = get_rt(request)
-    # The hot path is one indexed lookup, read outside a transaction; the last-used time is
-    # written at most once a minute per key, in its own short transaction.
-    with autocommit_session(runtime.engine) as session:
-        found = authenticate(session, presented.strip())
+    # The hot path is one indexed lookup (Core, no ORM), read outside a transaction; the last-used
+    # time is written at most once a minute per key, in its own short transaction.
+    with autocommit_connection(runtime.engine) as connection:
+        found = authenticate(connection, presented.strip())
     if found is None:
         raise AuthenticationRequired()
-    project, key = found
     now = datetime.now(UTC)
-    last = key.last_used_at
+    last = found.last_used_at
     if last is None or now - last > LAST_USED_RESOLUTION:
         with runtime.session_factory() as session:
-            session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+            session.execute(update(ApiKey).where(ApiKey.id == found.key_id).values(last_used_at=now))
             session.commit()
     path_project = request.path_params.get("project_id")
-    if path_project is not None and path_project not in (project.id, project.slug):
+    if path_project is not None and path_project not in (found.project_id, found.project_slug):
         raise NotFound("Project not found")
-    return Caller(project.id, project.slug, key.id)
+    return Caller(found.project_id, found.project_slug, found.key_id)
 
 
 def parse_model_id(model_id: str) -> uuid.UUID:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 import string
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from xerotier import auth
@@ -46,21 +48,43 @@ def create_key(session: Session, project: Project, name: str | None = None) -> t
     return row, auth.format_key(project.slug, secret)
 
 
-def authenticate(session: Session, presented: str) -> tuple[Project, ApiKey] | None:
+@dataclass(frozen=True)
+class KeyMatch:
+    """Who a valid key speaks for: its project and the key itself."""
+
+    project_id: str
+    project_slug: str
+    key_id: uuid.UUID
+    last_used_at: datetime | None
+
+
+_KEYS, _PROJECTS = ApiKey.__table__, Project.__table__
+#: Built once: the lookup runs on every request, so it skips the ORM (no entities, no identity map).
+_LOOKUP = (
+    select(
+        _KEYS.c.id,
+        _KEYS.c.secret_hash,
+        _KEYS.c.revoked_at,
+        _KEYS.c.last_used_at,
+        _PROJECTS.c.id,
+        _PROJECTS.c.slug,
+    )
+    .join(_PROJECTS, _PROJECTS.c.id == _KEYS.c.project_id)
+    .where(_KEYS.c.lookup == bindparam("lookup"))
+)
+
+
+def authenticate(db: Connection | Session, presented: str) -> KeyMatch | None:
     """The project and key behind ``presented``, or None (unknown, revoked, tampered)."""
     parsed = auth.parse_key(presented)
     if parsed is None:
         return None
-    row = session.execute(
-        select(ApiKey, Project)
-        .join(Project, Project.id == ApiKey.project_id)
-        .where(ApiKey.lookup == parsed.lookup)
-    ).first()
+    row = db.execute(_LOOKUP, {"lookup": parsed.lookup}).first()
     if row is None:
         return None
-    key, project = row
-    if key.revoked_at is not None or project.slug != parsed.project_slug:
+    key_id, secret_hash, revoked_at, last_used_at, project_id, project_slug = row
+    if revoked_at is not None or project_slug != parsed.project_slug:
         return None
-    if not auth.secret_matches(parsed.secret, key.secret_hash):
+    if not auth.secret_matches(parsed.secret, secret_hash):
         return None
-    return project, key
+    return KeyMatch(project_id, project_slug, key_id, last_used_at)
