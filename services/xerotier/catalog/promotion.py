@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from xerotier.db.latest import lock_name, reload_after_lock, resolve_latest
 from xerotier.db.models import LifecycleEventRow, Model
@@ -67,37 +68,54 @@ def find_version(session: Session, project_id: str, name: str, version: str) -> 
 def move_latest(
     session: Session, target: Model, kind: PromotionKind, actor: uuid.UUID | None
 ) -> PromotionEvent | None:
-    """Make ``target`` the latest of its name (the caller holds the name's lock); None if it already is."""
-    current = resolve_latest(session, target.project_id, target.name)
-    if current is not None and current.id == target.id:
+    """Make ``target`` the latest of its name; None if it already is.
+
+    The caller holds the name's lock and loaded ``target`` after taking it, so ``target.is_latest``
+    is current. Three statements: clear the old latest (``RETURNING`` it: the event's "from"), set
+    the new one, insert the event; the loaded rows of the name are then told their new flags.
+    """
+    if target.is_latest:
         return None
+    now = datetime.now(UTC)
     # statements, not attribute changes: a stale in-memory flag must never skip the clearing UPDATE
-    session.execute(
+    previous = session.execute(
         update(Model)
         .where(Model.project_id == target.project_id, Model.name == target.name, Model.is_latest)
-        .values(is_latest=False)
-        .execution_options(synchronize_session="fetch")
-    )
+        .values(is_latest=False, updated_at=now)
+        .returning(Model.id, Model.version)
+        .execution_options(synchronize_session=False)
+    ).first()
     session.execute(
         update(Model)
         .where(Model.id == target.id)
-        .values(is_latest=True)
-        .execution_options(synchronize_session="fetch")
+        .values(is_latest=True, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
+    _sync_latest_flags(session, target, now)
     event = PromotionEvent(
         project_id=target.project_id,
         name=target.name,
         kind=kind.value,
-        from_model_id=current.id if current else None,
-        from_version=current.version if current else None,
+        from_model_id=previous.id if previous else None,
+        from_version=previous.version if previous else None,
         to_model_id=target.id,
         to_version=target.version,
         actor_key_id=actor,
-        created_at=datetime.now(UTC),
+        created_at=now,
     )
     session.add(event)
     session.flush()
     return event
+
+
+def _sync_latest_flags(session: Session, target: Model, now: datetime) -> None:
+    """Loaded versions of ``target``'s name take the flags the two updates just wrote."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Model) and obj.project_id == target.project_id and obj.name == target.name:
+            is_target = obj.id == target.id
+            if is_target or obj.is_latest:
+                set_committed_value(obj, "is_latest", is_target)
+                set_committed_value(obj, "updated_at", now)
 
 
 def _drop_pending(session: Session, project_id: str, name: str) -> None:
@@ -122,8 +140,7 @@ def promote(
             anchor = owned(session, model_id, project_id)
             lock_name(session, project_id, anchor.name)
             anchor = reload_after_lock(session, model_id)  # a concurrent delete is a 404, never a 500
-            target = find_version(session, project_id, anchor.name, version)
-            session.refresh(target)
+            target = find_version(session, project_id, anchor.name, version)  # read under the lock
             outcome = promotion_outcome(target.status)
             if outcome is PromotionOutcome.REFUSE:
                 reason = f": {target.validation_error}" if target.validation_error else ""
@@ -145,7 +162,6 @@ def promote(
                 result = "pending"
             else:
                 result = "promoted" if move_latest(session, target, kind, actor) else "unchanged"
-            session.refresh(target)  # the answer is the state this transaction commits
     except IntegrityError:
         raise Conflict(
             "Another change to this model's latest version happened at the same time; retry"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,14 +15,14 @@ from xerotier.api.serialize import model_json
 from xerotier.catalog.promotion import find_version, owned
 from xerotier.catalog.version_diff import Files, diff_versions
 from xerotier.db import blob_refs
-from xerotier.db.latest import lock_name, resolve_latest
+from xerotier.db.latest import lock_name
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.reads import autocommit_session
 from xerotier.db.transitions import apply_transition
 from xerotier.db.versioning_models import PromotionEvent
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
 from xerotier.domain.semver import Version
-from xerotier.domain.versioning import newest_first, precedence_core
+from xerotier.domain.versioning import newest_first
 from xerotier.errors import Conflict, InvalidInput, NotFound
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
@@ -62,17 +62,9 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
             anchor = owned(session, model_id, project_id)
             name = anchor.name
             lock_name(session, project_id, name)
-            siblings = list(
-                session.scalars(select(Model).where(Model.project_id == project_id, Model.name == name))
-            )
-            if all(s.id != model_id for s in siblings):  # deleted while we waited for the name's lock
-                raise NotFound("Model not found")
-            if any(precedence_core(s.version) == precedence_core(spec.version) for s in siblings):
-                raise _duplicate(name, spec.version)
-            parent = (
-                resolve_latest(session, project_id, name) or newest_first(siblings, lambda m: m.version)[0]
-            )
+            parent = _parent_of_new_version(session, project_id, name, model_id)
             model = Model(
+                id=uuid.uuid4(),
                 project_id=project_id,
                 name=name,
                 version=spec.version,
@@ -88,7 +80,7 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
                 updated_at=now,
             )
             session.add(model)
-            session.flush()
+            session.flush()  # a duplicate precedence fails here, on uq_models_version_precedence
             session.add(
                 LifecycleEventRow(
                     model_id=model.id,
@@ -101,11 +93,33 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
             )
             if spec.copy_files:
                 _reuse_files(runtime, session, parent, model)
-            new_id = model.id
     except IntegrityError:
         raise _duplicate(name, spec.version) from None
+    if not spec.copy_files:
+        return model  # every column was set here (no server defaults): nothing to re-read
     with runtime.session_factory() as session:
-        return owned(session, new_id, project_id)
+        return owned(session, model.id, project_id)
+
+
+def _parent_of_new_version(session: Session, project_id: str, name: str, model_id: uuid.UUID) -> Model:
+    """Under the name's lock: the latest version of ``name`` (404 if ``model_id`` was deleted while
+    we waited) — two rows read at most, however many versions the name has."""
+    rows = list(
+        session.scalars(
+            select(Model).where(
+                Model.project_id == project_id,
+                Model.name == name,
+                or_(Model.is_latest, Model.id == model_id),
+            )
+        )
+    )
+    if all(r.id != model_id for r in rows):
+        raise NotFound("Model not found")
+    latest = next((r for r in rows if r.is_latest), None)
+    if latest is None:  # no latest (never expected): the highest precedence
+        siblings = session.scalars(select(Model).where(Model.project_id == project_id, Model.name == name))
+        latest = newest_first(siblings, lambda m: m.version)[0]
+    return latest
 
 
 def _reuse_files(runtime: Runtime, session: Session, parent: Model, model: Model) -> None:
