@@ -54,3 +54,22 @@ def like_prefix(prefix: str) -> str:
     """A LIKE pattern matching names that start with ``prefix`` (``\\`` escapes)."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
+
+
+def prefix_successor(prefix: str) -> str | None:
+    """The smallest string above every string that starts with ``prefix``, in code point order (the
+    order of ``COLLATE "C"`` and SQLite's ``BINARY``), or None when there is none.
+
+    ``name >= prefix AND name < successor`` is then one bounded index range whatever plan the
+    database picks (a generic plan for ``LIKE $1`` cannot derive the upper bound itself).
+    """
+    chars = list(prefix)
+    while chars:
+        code = ord(chars[-1]) + 1
+        if 0xD800 <= code <= 0xDFFF:  # surrogates are not characters: skip to the next one
+            code = 0xE000
+        if code <= 0x10FFFF:
+            chars[-1] = chr(code)
+            return "".join(chars)
+        chars.pop()
+    return None

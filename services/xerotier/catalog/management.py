@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, literal, select, tuple_, update
+from sqlalchemy import Integer, Select, bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from xerotier.catalog.listing import (
@@ -16,12 +17,13 @@ from xerotier.catalog.listing import (
     decode_cursor,
     encode_cursor,
     like_prefix,
+    prefix_successor,
 )
 from xerotier.catalog.promotion import move_latest, owned
 from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name, reload_after_lock
 from xerotier.db.models import Endpoint, Model, ModelFile
-from xerotier.db.reads import autocommit_session
+from xerotier.db.reads import autocommit_connection
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
 from xerotier.domain.versioning import PromotionKind, newest_first
@@ -34,30 +36,85 @@ UNSET: Any = object()
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Model]
+    rows: list[Any]  # rows of the models table: the attributes of ``Model``, read without the ORM
     next_cursor: str | None
 
 
+_MODELS = Model.__table__
+
+
 def list_query(project_id: str, flt: ListFilter, cursor: str | None, limit: int, postgres: bool) -> Select:
-    """The keyset page query: ``WHERE (name, id) > cursor ORDER BY name, id LIMIT limit + 1``."""
-    name_col = Model.name.collate("C") if postgres else Model.name
-    query = select(Model).where(Model.project_id == project_id)
-    if not flt.all_versions:
-        query = query.where(Model.is_latest)
-    if flt.status:
-        query = query.where(Model.status == flt.status)
-    if flt.architecture:
-        query = query.where(Model.architecture == flt.architecture)
-    if flt.workload_type:
-        query = query.where(Model.workload_type == flt.workload_type)
+    """The keyset page query with its values bound (for ``EXPLAIN``; requests bind at execution)."""
+    return list_statement(flt, cursor, postgres).params(list_params(project_id, flt, cursor, limit))
+
+
+def list_statement(flt: ListFilter, cursor: str | None, postgres: bool) -> Select:
+    """``WHERE (name, id) > :after ORDER BY name, id LIMIT :limit``, with the filters ``flt`` uses."""
+    return _list_statement(
+        all_versions=flt.all_versions,
+        status=flt.status is not None,
+        architecture=flt.architecture is not None,
+        workload_type=flt.workload_type is not None,
+        name_prefix=bool(flt.name_prefix),
+        name_below=bool(flt.name_prefix) and prefix_successor(flt.name_prefix) is not None,
+        cursor=bool(cursor),
+        postgres=postgres,
+    )
+
+
+def list_params(project_id: str, flt: ListFilter, cursor: str | None, limit: int) -> dict[str, Any]:
+    """The values bound into ``_list_statement``'s placeholders."""
+    values: dict[str, Any] = {
+        "project_id": project_id,
+        "status": flt.status,
+        "architecture": flt.architecture,
+        "workload_type": flt.workload_type,
+        "limit": limit + 1,
+    }
     if flt.name_prefix:
-        pattern = like_prefix(flt.name_prefix)
-        query = query.where(name_col >= flt.name_prefix, name_col.like(pattern, escape="\\"))
+        values["name_from"], values["name_like"] = flt.name_prefix, like_prefix(flt.name_prefix)
+        values["name_below"] = prefix_successor(flt.name_prefix)  # None: no upper bound exists
     if cursor:
-        after_name, after_id = decode_cursor(cursor)
-        after = tuple_(literal(after_name), literal(after_id, Model.id.type))
-        query = query.where(tuple_(name_col, Model.id) > after)
-    return query.order_by(name_col, Model.id).limit(limit + 1)
+        values["after_name"], values["after_id"] = decode_cursor(cursor)
+    return values
+
+
+@functools.cache
+def _list_statement(
+    *,
+    all_versions: bool,
+    status: bool,
+    architecture: bool,
+    workload_type: bool,
+    name_prefix: bool,
+    name_below: bool,
+    cursor: bool,
+    postgres: bool,
+) -> Select:
+    """One statement per combination of filters, with placeholders: building a statement costs more
+    than running this one, so each of the few dozen shapes is built once."""
+    c = _MODELS.c
+    name_col = c.name.collate("C") if postgres else c.name
+    query = select(_MODELS).where(c.project_id == bindparam("project_id"))
+    if not all_versions:
+        query = query.where(c.is_latest)
+    for present, column in (
+        (status, c.status),
+        (architecture, c.architecture),
+        (workload_type, c.workload_type),
+    ):
+        if present:
+            query = query.where(column == bindparam(column.key))
+    if name_prefix:
+        query = query.where(
+            name_col >= bindparam("name_from"), name_col.like(bindparam("name_like"), escape="\\")
+        )
+    if name_below:  # a bounded index range even under a generic plan
+        query = query.where(name_col < bindparam("name_below", type_=c.name.type))
+    if cursor:
+        after = tuple_(bindparam("after_name", type_=c.name.type), bindparam("after_id", type_=c.id.type))
+        query = query.where(tuple_(name_col, c.id) > after)
+    return query.order_by(name_col, c.id).limit(bindparam("limit", type_=Integer))
 
 
 def list_models(
@@ -67,9 +124,10 @@ def list_models(
     flt.check()
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
-    with autocommit_session(runtime.engine) as session:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        rows = list(session.scalars(list_query(project_id, flt, cursor, limit, postgres)))
+    statement = list_statement(flt, cursor, runtime.engine.dialect.name == "postgresql")
+    values = list_params(project_id, flt, cursor, limit)
+    with autocommit_connection(runtime.engine) as connection:
+        rows = list(connection.execute(statement, values))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1].name, rows[-1].id) if more and rows else None)

@@ -120,9 +120,9 @@ def _sync_latest_flags(session: Session, target: Model, now: datetime) -> None:
 
 def _drop_pending(session: Session, project_id: str, name: str) -> None:
     session.execute(
-        delete(PendingPromotion).where(
-            PendingPromotion.project_id == project_id, PendingPromotion.name == name
-        )
+        delete(PendingPromotion)
+        .where(PendingPromotion.project_id == project_id, PendingPromotion.name == name)
+        .execution_options(synchronize_session=False)  # none is loaded: skip the in-Python evaluation
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
 from xerotier.api.serialize import event_json, model_json
@@ -15,8 +16,9 @@ router = APIRouter(tags=["models"])
 
 
 @router.get("/models/{model_id}")
-def get_model(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    return model_json(handlers.get_model(get_rt(request), caller.project_id, parse_model_id(model_id)))
+def get_model(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> JSONResponse:
+    model = handlers.get_model(get_rt(request), caller.project_id, parse_model_id(model_id))
+    return JSONResponse(model_json(model))  # JSON-native already: no jsonable_encoder walk
 
 
 @router.get("/models/{model_id}/events")

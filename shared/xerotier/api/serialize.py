@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 
 
@@ -12,7 +14,8 @@ def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def model_json(model: Model) -> dict[str, Any]:
+def model_json(model: Model | Row[Any]) -> dict[str, Any]:
+    """A version as the API shows it; ``model`` is an ORM row or a Core row of the models table."""
     extra = model.extra_metadata or {}
     return {
         "id": str(model.id),
