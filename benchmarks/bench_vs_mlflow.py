@@ -28,6 +28,7 @@ import httpx
 import psycopg
 from sqlalchemy import text
 
+from benchmarks.http_floor import measure_floor
 from xerotier.db.engine import make_engine, make_session_factory
 from xerotier.db.migrate import upgrade
 from xerotier.db.projects import create_key, get_or_create_project
@@ -197,6 +198,11 @@ def main() -> None:
         race = res["race"]
         print(f"  {who}: concurrent sets {race['total_requests']} requests, {race['total_errors']} failed, "
               f"every round consistent: {race['all_rounds_consistent']}")  # fmt: skip
+    floor = measure_floor()
+    latest = rows(theirs)["get latest versions"]["p50_ms"]
+    print(f"  the client's floor (same client, fresh connection, a server that answers without work): "
+          f"p50 {floor['p50_ms']:.2f} / p99 {floor['p99_ms']:.2f} ms; so no server could make get-latest "
+          f"more than {latest / floor['p50_ms']:.1f}x faster than MLflow's here")  # fmt: skip
 
 
 if __name__ == "__main__":

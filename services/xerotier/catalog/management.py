@@ -21,7 +21,7 @@ from xerotier.catalog.listing import (
 )
 from xerotier.catalog.promotion import move_latest, owned
 from xerotier.db import blob_refs
-from xerotier.db.latest import lock_name, reload_after_lock
+from xerotier.db.latest import lock_name, lock_name_of, reload_after_lock
 from xerotier.db.models import Endpoint, Model, ModelFile
 from xerotier.db.reads import autocommit_connection
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
@@ -218,8 +218,7 @@ def delete_version(
     """Delete one version (its blob references released). The latest, while other versions exist,
     only with ``force``: the highest remaining ready version then becomes latest (a rollback)."""
     with runtime.unit_of_work() as session:
-        model = owned(session, model_id, project_id)
-        lock_name(session, project_id, model.name)
+        lock_name_of(session, project_id, model_id)
         model = reload_after_lock(session, model_id)  # a concurrent delete is a 404, never a 500
         _refuse_active(model)
         others = list(
@@ -249,9 +248,7 @@ def delete_version(
             servable = [m for m in others if m.status in SERVABLE]
             if servable:
                 new_latest = newest_first(servable, lambda m: m.version)[0]
-                event = move_latest(session, new_latest, PromotionKind.ROLLBACK, actor)
-                if event is not None:
-                    event.from_model_id, event.from_version = deleted.id, deleted.version
+                move_latest(session, new_latest, PromotionKind.ROLLBACK, actor, replaced=deleted)
         latest_id = new_latest.id if new_latest else None
     with runtime.session_factory() as session:
         return [deleted], (session.get(Model, latest_id) if latest_id else None)

@@ -13,12 +13,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from xerotier.db.latest import lock_name, reload_after_lock, resolve_latest
+from xerotier.db.latest import lock_name, lock_name_of, reload_after_lock, resolve_latest
 from xerotier.db.models import LifecycleEventRow, Model
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
@@ -32,6 +32,29 @@ from xerotier.domain.versioning import (
 )
 from xerotier.errors import Conflict, NotFound
 from xerotier.runtime import Runtime
+
+_MODELS = Model.__table__
+# The pointer's statements, built once (Core: no ORM bookkeeping on the promote path).
+_CLEAR_LATEST = (
+    update(_MODELS)
+    .where(
+        _MODELS.c.project_id == bindparam("b_project"),
+        _MODELS.c.name == bindparam("b_name"),
+        _MODELS.c.is_latest,
+    )
+    .values(is_latest=False, updated_at=bindparam("b_now"))
+    .returning(_MODELS.c.id, _MODELS.c.version)
+)
+_SET_LATEST = (
+    update(_MODELS)
+    .where(_MODELS.c.id == bindparam("b_target"))
+    .values(is_latest=True, updated_at=bindparam("b_now"))
+)
+_RECORD_EVENT = insert(PromotionEvent.__table__)
+_DROP_PENDING = delete(PendingPromotion.__table__).where(
+    PendingPromotion.__table__.c.project_id == bindparam("b_project"),
+    PendingPromotion.__table__.c.name == bindparam("b_name"),
+)
 
 
 @dataclass(frozen=True)
@@ -66,46 +89,48 @@ def find_version(session: Session, project_id: str, name: str, version: str) -> 
 
 
 def move_latest(
-    session: Session, target: Model, kind: PromotionKind, actor: uuid.UUID | None
-) -> PromotionEvent | None:
-    """Make ``target`` the latest of its name; None if it already is.
+    session: Session,
+    target: Model,
+    kind: PromotionKind,
+    actor: uuid.UUID | None,
+    *,
+    replaced: Model | None = None,
+) -> bool:
+    """Make ``target`` the latest of its name; False if it already is.
 
     The caller holds the name's lock and loaded ``target`` after taking it, so ``target.is_latest``
-    is current. Three statements: clear the old latest (``RETURNING`` it: the event's "from"), set
-    the new one, insert the event; the loaded rows of the name are then told their new flags.
+    is current. Three statements: clear the old latest (``RETURNING`` it: the event's "from", unless
+    the caller names the version it ``replaced``), set the new one, insert the event; the loaded
+    rows of the name are then told their new flags.
     """
     if target.is_latest:
-        return None
+        return False
     now = datetime.now(UTC)
+    session.flush()  # the statements below go to the connection directly: pending changes first
+    connection = session.connection()
     # statements, not attribute changes: a stale in-memory flag must never skip the clearing UPDATE
-    previous = session.execute(
-        update(Model)
-        .where(Model.project_id == target.project_id, Model.name == target.name, Model.is_latest)
-        .values(is_latest=False, updated_at=now)
-        .returning(Model.id, Model.version)
-        .execution_options(synchronize_session=False)
+    previous = connection.execute(
+        _CLEAR_LATEST, {"b_project": target.project_id, "b_name": target.name, "b_now": now}
     ).first()
-    session.execute(
-        update(Model)
-        .where(Model.id == target.id)
-        .values(is_latest=True, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    connection.execute(_SET_LATEST, {"b_target": target.id, "b_now": now})
     _sync_latest_flags(session, target, now)
-    event = PromotionEvent(
-        project_id=target.project_id,
-        name=target.name,
-        kind=kind.value,
-        from_model_id=previous.id if previous else None,
-        from_version=previous.version if previous else None,
-        to_model_id=target.id,
-        to_version=target.version,
-        actor_key_id=actor,
-        created_at=now,
+    if replaced is not None:
+        previous = replaced
+    connection.execute(
+        _RECORD_EVENT,
+        {
+            "project_id": target.project_id,
+            "name": target.name,
+            "kind": kind.value,
+            "from_model_id": previous.id if previous else None,
+            "from_version": previous.version if previous else None,
+            "to_model_id": target.id,
+            "to_version": target.version,
+            "actor_key_id": actor,
+            "created_at": now,
+        },
     )
-    session.add(event)
-    session.flush()
-    return event
+    return True
 
 
 def _sync_latest_flags(session: Session, target: Model, now: datetime) -> None:
@@ -119,11 +144,7 @@ def _sync_latest_flags(session: Session, target: Model, now: datetime) -> None:
 
 
 def _drop_pending(session: Session, project_id: str, name: str) -> None:
-    session.execute(
-        delete(PendingPromotion)
-        .where(PendingPromotion.project_id == project_id, PendingPromotion.name == name)
-        .execution_options(synchronize_session=False)  # none is loaded: skip the in-Python evaluation
-    )
+    session.connection().execute(_DROP_PENDING, {"b_project": project_id, "b_name": name})
 
 
 def promote(
@@ -137,8 +158,7 @@ def promote(
     """Promote (or roll back to) ``version`` of the model ``model_id`` belongs to."""
     try:
         with runtime.unit_of_work() as session:
-            anchor = owned(session, model_id, project_id)
-            lock_name(session, project_id, anchor.name)
+            lock_name_of(session, project_id, model_id)
             anchor = reload_after_lock(session, model_id)  # a concurrent delete is a 404, never a 500
             target = find_version(session, project_id, anchor.name, version)  # read under the lock
             outcome = promotion_outcome(target.status)

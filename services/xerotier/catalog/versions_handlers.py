@@ -15,7 +15,7 @@ from xerotier.api.serialize import model_json
 from xerotier.catalog.promotion import find_version, owned
 from xerotier.catalog.version_diff import Files, diff_versions
 from xerotier.db import blob_refs
-from xerotier.db.latest import lock_name
+from xerotier.db.latest import lock_name_of
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.reads import autocommit_session
 from xerotier.db.transitions import apply_transition
@@ -59,9 +59,7 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
     name = "?"
     try:
         with runtime.unit_of_work() as session:
-            anchor = owned(session, model_id, project_id)
-            name = anchor.name
-            lock_name(session, project_id, name)
+            name = lock_name_of(session, project_id, model_id)
             parent = _parent_of_new_version(session, project_id, name, model_id)
             model = Model(
                 id=uuid.uuid4(),

@@ -7,9 +7,10 @@ returns the new version. ``lock_name`` serializes writers of one ``(project, nam
 
 from __future__ import annotations
 
+import functools
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from xerotier.db.models import Model
@@ -32,6 +33,28 @@ def lock_name(session: Session, project_id: str, name: str) -> None:
         key = f"xerotier.name:{project_id}:{name}"
         session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
     session.expire_all()
+
+
+def lock_name_of(session: Session, project_id: str, model_id: uuid.UUID) -> str:
+    """Lock the name of the project's model ``model_id`` (as ``lock_name``) and return that name;
+    ``NotFound`` if the project has no such model. On PostgreSQL one statement reads the name and
+    takes the lock. The name may change while waiting (a rename): re-read the model after this."""
+    statement = _name_and_lock(session.get_bind().dialect.name == "postgresql")
+    row = session.connection().execute(statement, {"model_id": model_id, "project_id": project_id}).first()
+    if row is None:
+        raise NotFound("Model not found")
+    session.expire_all()
+    return row[0]
+
+
+@functools.cache
+def _name_and_lock(postgres: bool) -> Select:
+    c = Model.__table__.c
+    query = select(c.name).where(c.id == bindparam("model_id"), c.project_id == bindparam("project_id"))
+    if postgres:
+        key = literal("xerotier.name:") + c.project_id + literal(":") + c.name  # the key of lock_name
+        query = query.add_columns(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)))
+    return query
 
 
 def reload_after_lock(session: Session, model_id: uuid.UUID) -> Model:
