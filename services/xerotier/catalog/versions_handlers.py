@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from xerotier.catalog.version_diff import Files, diff_versions
 from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name_of
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
-from xerotier.db.reads import autocommit_session
+from xerotier.db.reads import autocommit_connection, autocommit_session
 from xerotier.db.transitions import apply_transition
 from xerotier.db.versioning_models import PromotionEvent
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
@@ -49,9 +49,10 @@ def _duplicate(name: str, version: str) -> Conflict:
     return Conflict(f"Model '{name}' version {version} already exists")
 
 
-def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec: NewVersion) -> Model:
+def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec: NewVersion) -> Row[Any]:
     """A new version of the model's name whose parent is the latest; ``uploading``, or ``validating``
-    at once when it reuses the parent's files (``copy_files``: blob references, no bytes copied)."""
+    at once when it reuses the parent's files (``copy_files``: blob references, no bytes copied).
+    Returns the new row of the models table (the attributes of ``Model``)."""
     Version.parse(spec.version)
     if spec.version_notes is not None and len(spec.version_notes) > MAX_NOTES:
         raise InvalidInput(f"versionNotes is longer than {MAX_NOTES} characters")
@@ -61,66 +62,77 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
         with runtime.unit_of_work() as session:
             name = lock_name_of(session, project_id, model_id)
             parent = _parent_of_new_version(session, project_id, name, model_id)
-            model = Model(
-                id=uuid.uuid4(),
-                project_id=project_id,
-                name=name,
-                version=spec.version,
-                parent_version_id=parent.id,
-                is_latest=False,
-                version_notes=spec.version_notes,
-                format=parent.format if spec.copy_files else None,
-                workload_type=parent.workload_type,
-                status=ModelStatus.UPLOADING.value,
-                status_changed_at=now,
-                deadline_at=now + timedelta(seconds=runtime.settings.upload_deadline_seconds),
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(model)
-            session.flush()  # a duplicate precedence fails here, on uq_models_version_precedence
-            session.add(
-                LifecycleEventRow(
-                    model_id=model.id,
-                    event="create",
-                    from_status=None,
-                    to_status=model.status,
-                    reason=f"version {spec.version} created from {parent.version}",
-                    created_at=now,
-                )
+            connection = session.connection()  # Core inserts: no unit-of-work flush on this hot path
+            # a duplicate precedence fails here, on uq_models_version_precedence
+            model = connection.execute(
+                _INSERT_VERSION,
+                {
+                    "id": uuid.uuid4(),
+                    "project_id": project_id,
+                    "name": name,
+                    "version": spec.version,
+                    "parent_version_id": parent.id,
+                    "is_latest": False,
+                    "version_notes": spec.version_notes,
+                    "format": parent.format if spec.copy_files else None,
+                    "workload_type": parent.workload_type,
+                    "status": ModelStatus.UPLOADING.value,
+                    "status_changed_at": now,
+                    "deadline_at": now + timedelta(seconds=runtime.settings.upload_deadline_seconds),
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            ).one()
+            connection.execute(
+                _INSERT_EVENT,
+                {
+                    "model_id": model.id,
+                    "event": "create",
+                    "from_status": None,
+                    "to_status": model.status,
+                    "reason": f"version {spec.version} created from {parent.version}",
+                    "created_at": now,
+                },
             )
             if spec.copy_files:
-                _reuse_files(runtime, session, parent, model)
+                _reuse_files(runtime, session, parent, model.id)
     except IntegrityError:
         raise _duplicate(name, spec.version) from None
     if not spec.copy_files:
-        return model  # every column was set here (no server defaults): nothing to re-read
-    with runtime.session_factory() as session:
-        return owned(session, model.id, project_id)
+        return model
+    with autocommit_connection(runtime.engine) as connection:
+        return connection.execute(_SELECT_VERSION, {"id": model.id}).one()  # as validating
 
 
-def _parent_of_new_version(session: Session, project_id: str, name: str, model_id: uuid.UUID) -> Model:
+_MODELS = Model.__table__
+# Built once: creating a version is a hot path (the unset columns take their Python defaults).
+_INSERT_VERSION = insert(_MODELS).returning(*_MODELS.c)
+_INSERT_EVENT = insert(LifecycleEventRow.__table__)
+_SELECT_VERSION = select(_MODELS).where(_MODELS.c.id == bindparam("id"))
+
+
+def _parent_of_new_version(session: Session, project_id: str, name: str, model_id: uuid.UUID) -> Row[Any]:
     """Under the name's lock: the latest version of ``name`` (404 if ``model_id`` was deleted while
     we waited) — two rows read at most, however many versions the name has."""
-    rows = list(
-        session.scalars(
-            select(Model).where(
-                Model.project_id == project_id,
-                Model.name == name,
-                or_(Model.is_latest, Model.id == model_id),
-            )
-        )
-    )
+    values = {"project_id": project_id, "name": name, "model_id": model_id}
+    rows = session.connection().execute(_LATEST_OR_ANCHOR, values).all()
     if all(r.id != model_id for r in rows):
         raise NotFound("Model not found")
     latest = next((r for r in rows if r.is_latest), None)
     if latest is None:  # no latest (never expected): the highest precedence
-        siblings = session.scalars(select(Model).where(Model.project_id == project_id, Model.name == name))
+        siblings = session.connection().execute(_VERSIONS_OF_NAME, values).all()
         latest = newest_first(siblings, lambda m: m.version)[0]
     return latest
 
 
-def _reuse_files(runtime: Runtime, session: Session, parent: Model, model: Model) -> None:
+_SAME_NAME = (_MODELS.c.project_id == bindparam("project_id"), _MODELS.c.name == bindparam("name"))
+_LATEST_OR_ANCHOR = select(_MODELS).where(
+    *_SAME_NAME, or_(_MODELS.c.is_latest, _MODELS.c.id == bindparam("model_id"))
+)
+_VERSIONS_OF_NAME = select(_MODELS).where(*_SAME_NAME)
+
+
+def _reuse_files(runtime: Runtime, session: Session, parent: Row[Any], model_id: uuid.UUID) -> None:
     # blob rows are locked in digest order, as everywhere: concurrent copies and deletes never deadlock
     files = list(
         session.scalars(select(ModelFile).where(ModelFile.model_id == parent.id).order_by(ModelFile.sha256))
@@ -134,19 +146,19 @@ def _reuse_files(runtime: Runtime, session: Session, parent: Model, model: Model
         blob_refs.add_ref(session, row.sha256, row.size_bytes)
         session.add(
             ModelFile(
-                model_id=model.id, path=row.path, size_bytes=row.size_bytes, sha256=row.sha256, created_at=now
+                model_id=model_id, path=row.path, size_bytes=row.size_bytes, sha256=row.sha256, created_at=now
             )
         )
     session.flush()
     apply_transition(
         session,
-        model.id,
+        model_id,
         ModelStatus.UPLOADING,
         LifecycleEvent.COMPLETE,
         reason=f"files reused from version {parent.version}",
         deadline=timedelta(seconds=runtime.settings.validation_deadline_seconds),
         values={"format": parent.format, "size_bytes": sum(f.size_bytes for f in files)},
-        then=lambda s: outbox.enqueue(s, names.VALIDATE, model_id=str(model.id)),
+        then=lambda s: outbox.enqueue(s, names.VALIDATE, model_id=str(model_id)),
     )
 
 

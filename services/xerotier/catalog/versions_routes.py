@@ -131,12 +131,12 @@ def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_
 @router.post("/models/{model_id}/versions", status_code=201)
 def create_version(
     model_id: str, body: CreateVersionBody, request: Request, caller: Caller = Depends(get_caller)
-) -> dict[str, Any]:
+) -> JSONResponse:
     spec = versions_handlers.NewVersion(body.version, body.version_notes, body.copy_files)
     model = versions_handlers.create_version(
         get_rt(request), caller.project_id, parse_model_id(model_id), spec
     )
-    return model_json(model)
+    return JSONResponse(model_json(model), status_code=201)
 
 
 @router.get("/models/{model_id}/versions/history")
