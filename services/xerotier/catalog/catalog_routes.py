@@ -67,7 +67,7 @@ def get_catalog_model(
 
 
 @router.get("/tiers")
-def list_tiers(_caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+async def list_tiers(_caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Every service tier and the catalog roles it may select."""
     return {
         "tiers": [
