@@ -12,13 +12,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from xerotier.db.latest import lock_name, lock_name_of, reload_after_lock, resolve_latest
+from xerotier.catalog.listing import like_prefix
+from xerotier.db.latest import lock_name, lock_name_of, resolve_latest
 from xerotier.db.models import LifecycleEventRow, Model
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
@@ -49,6 +51,13 @@ _SET_LATEST = (
     update(_MODELS)
     .where(_MODELS.c.id == bindparam("b_target"))
     .values(is_latest=True, updated_at=bindparam("b_now"))
+    .returning(*_MODELS.c)
+)
+_NAME_OF = select(_MODELS.c.name).where(_MODELS.c.id == bindparam("model_id"))
+_VERSIONS_STARTING_WITH = select(_MODELS).where(
+    _MODELS.c.project_id == bindparam("project_id"),
+    _MODELS.c.name == bindparam("name"),
+    _MODELS.c.version.like(bindparam("version_like"), escape="\\"),
 )
 _RECORD_EVENT = insert(PromotionEvent.__table__)
 _DROP_PENDING = delete(PendingPromotion.__table__).where(
@@ -59,7 +68,7 @@ _DROP_PENDING = delete(PendingPromotion.__table__).where(
 
 @dataclass(frozen=True)
 class PromotionResult:
-    model: Model
+    model: Model | Row[Any]  # the version as this transaction left it
     outcome: str  # promoted | unchanged | pending
 
 
@@ -71,32 +80,33 @@ def owned(session: Session, model_id: uuid.UUID, project_id: str) -> Model:
     return model
 
 
-def find_version(session: Session, project_id: str, name: str, version: str) -> Model:
-    """The version of ``name`` with the precedence of ``version`` (build metadata ignored)."""
+def find_version_row(connection: Connection, project_id: str, name: str, version: str) -> Row[Any]:
+    """The version of ``name`` with the precedence of ``version`` (build metadata ignored), as a row
+    of the models table."""
     Version.parse(version)
     core = precedence_core(version)
-    candidates = session.scalars(
-        select(Model).where(
-            Model.project_id == project_id,
-            Model.name == name,
-            Model.version.startswith(core, autoescape=True),
-        )
-    )
-    for row in candidates:
+    values = {"project_id": project_id, "name": name, "version_like": like_prefix(core)}
+    for row in connection.execute(_VERSIONS_STARTING_WITH, values):
         if precedence_core(row.version) == core:
             return row
     raise NotFound(f"Version {version} of model '{name}' not found")
 
 
+def find_version(session: Session, project_id: str, name: str, version: str) -> Model:
+    """As ``find_version_row``, loaded as an ORM object."""
+    found = find_version_row(session.connection(), project_id, name, version)
+    return session.get_one(Model, found.id)
+
+
 def move_latest(
     session: Session,
-    target: Model,
+    target: Model | Row[Any],
     kind: PromotionKind,
     actor: uuid.UUID | None,
     *,
     replaced: Model | None = None,
-) -> bool:
-    """Make ``target`` the latest of its name; False if it already is.
+) -> Row[Any] | None:
+    """Make ``target`` the latest of its name and return its updated row; None if it already is.
 
     The caller holds the name's lock and loaded ``target`` after taking it, so ``target.is_latest``
     is current. Three statements: clear the old latest (``RETURNING`` it: the event's "from", unless
@@ -104,7 +114,7 @@ def move_latest(
     rows of the name are then told their new flags.
     """
     if target.is_latest:
-        return False
+        return None
     now = datetime.now(UTC)
     session.flush()  # the statements below go to the connection directly: pending changes first
     connection = session.connection()
@@ -112,7 +122,7 @@ def move_latest(
     previous = connection.execute(
         _CLEAR_LATEST, {"b_project": target.project_id, "b_name": target.name, "b_now": now}
     ).first()
-    connection.execute(_SET_LATEST, {"b_target": target.id, "b_now": now})
+    promoted = connection.execute(_SET_LATEST, {"b_target": target.id, "b_now": now}).one()
     _sync_latest_flags(session, target, now)
     if replaced is not None:
         previous = replaced
@@ -130,7 +140,7 @@ def move_latest(
             "created_at": now,
         },
     )
-    return True
+    return promoted
 
 
 def _sync_latest_flags(session: Session, target: Model, now: datetime) -> None:
@@ -159,15 +169,18 @@ def promote(
     try:
         with runtime.unit_of_work() as session:
             lock_name_of(session, project_id, model_id)
-            anchor = reload_after_lock(session, model_id)  # a concurrent delete is a 404, never a 500
-            target = find_version(session, project_id, anchor.name, version)  # read under the lock
+            connection = session.connection()  # Core rows on this hot path: no ORM bookkeeping
+            name = connection.execute(_NAME_OF, {"model_id": model_id}).scalar()  # renamed meanwhile?
+            if name is None:  # deleted while we waited for the lock: a 404, never a 500
+                raise NotFound("Model not found")
+            target = find_version_row(connection, project_id, name, version)  # read under the lock
             outcome = promotion_outcome(target.status)
             if outcome is PromotionOutcome.REFUSE:
                 reason = f": {target.validation_error}" if target.validation_error else ""
                 raise Conflict(f"Version {target.version} is in error and cannot be promoted{reason}")
             if kind is PromotionKind.ROLLBACK:
                 _check_rollback(session, target)
-            _drop_pending(session, project_id, anchor.name)
+            _drop_pending(session, project_id, name)
             if outcome is PromotionOutcome.PENDING:
                 session.add(
                     PendingPromotion(
@@ -181,7 +194,8 @@ def promote(
                 )
                 result = "pending"
             else:
-                result = "promoted" if move_latest(session, target, kind, actor) else "unchanged"
+                promoted = move_latest(session, target, kind, actor)
+                result, target = ("promoted", promoted) if promoted is not None else ("unchanged", target)
     except IntegrityError:
         raise Conflict(
             "Another change to this model's latest version happened at the same time; retry"
@@ -189,7 +203,7 @@ def promote(
     return PromotionResult(target, result)
 
 
-def _check_rollback(session: Session, target: Model) -> None:
+def _check_rollback(session: Session, target: Model | Row[Any]) -> None:
     current = resolve_latest(session, target.project_id, target.name)
     if current is not None and current.id != target.id and not is_older(target.version, current.version):
         raise Conflict(
