@@ -238,7 +238,7 @@ def mlflow(binary: str, models: int) -> Iterator[str]:
             binary,
             "server",
             "--backend-store-uri",
-            url.replace("postgresql://", "postgresql+psycopg://"),
+            url.replace("postgresql://", "postgresql+psycopg2://"),  # the driver of the README's setup line
         ]
         args += ["--workers", "2", "--port", str(port), "--host", "127.0.0.1"]
         with process(args, {}, base, "/health"):
@@ -312,7 +312,11 @@ def auth_on_the_app(runtime, key: str, reps: int) -> dict[str, float]:  # type: 
     from xerotier.gateway.app import create_app
 
     app = create_app(runtime)
-    app.add_api_route("/bench/tiers", lambda: list_tiers(None))  # type: ignore[arg-type]
+
+    async def tiers_without_auth() -> dict:  # type: ignore[type-arg]
+        return await list_tiers(None)  # type: ignore[arg-type]
+
+    app.add_api_route("/bench/tiers", tiers_without_auth)
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {key}"}
         for _ in range(WARMUP):

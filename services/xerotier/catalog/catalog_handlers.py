@@ -101,7 +101,7 @@ def list_catalog(
     """One page of shared models, newest shared first; ``next_cursor`` is None on the last page."""
     statement, values = page_statement(f, cursor), page_values(f, cursor, limit)
     with autocommit_connection(runtime.engine) as connection:
-        rows = connection.execute(statement, values).mappings().all()
+        rows = [row._asdict() for row in connection.execute(statement, values)]
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if more and rows else None

@@ -6,12 +6,10 @@ owner's validation details or where the files came from.
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.engine import RowMapping
 
 from xerotier.db.models import Model
 
@@ -57,18 +55,21 @@ def catalog_select() -> Select:
     return select(*(column.label(key) for key, column in FIELDS.items()))
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+#: The fields whose values are not JSON-native: UUIDs and times (every other column already is).
+_UUIDS = ("id", "parentVersionId")
+_TIMES = ("createdAt", "updatedAt", "statusChangedAt", "sharedAt")
 
 
-def entry_json(row: RowMapping) -> dict[str, Any]:
+def entry_json(row: Mapping[str, Any]) -> dict[str, Any]:
     """A catalog entry: JSON-native values only (the route writes the body directly)."""
-    entry = {key: _plain(value) for key, value in row.items() if key != "extraMetadata"}
-    extra = row["extraMetadata"] or {}
+    entry = dict(row)
+    for key in _UUIDS:
+        if entry[key] is not None:
+            entry[key] = str(entry[key])
+    for key in _TIMES:
+        if entry[key] is not None:
+            entry[key] = entry[key].isoformat()
+    extra = entry.pop("extraMetadata") or {}
     entry["modelType"] = extra.get("modelType")
     entry["architectures"] = extra.get("architectures")
     entry["extraMetadata"] = extra  # the manifest: metadata only, never storage locations
