@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
 
+from xerotier import auth
+from xerotier.db.async_keys import AsyncKeyLookup
 from xerotier.db.models import ApiKey
-from xerotier.db.projects import authenticate
+from xerotier.db.projects import LOOKUP, KeyMatch, verify
 from xerotier.db.reads import autocommit_connection
 from xerotier.errors import AuthenticationRequired, InvalidInput, NotFound
 from xerotier.runtime import Runtime
@@ -29,29 +32,46 @@ def get_rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def get_caller(request: Request) -> Caller:
-    """Authenticate the bearer key; on ``/{projectId}/v1/…`` the path must name the key's project."""
+async def get_caller(request: Request) -> Caller:
+    """Authenticate the bearer key; on ``/{projectId}/v1/…`` the path must name the key's project.
+
+    The hot path is one indexed lookup read outside a transaction: on the event loop when the app
+    has an ``AsyncKeyLookup`` (PostgreSQL), else in the thread pool. The last-used time is written
+    at most once a minute per key."""
     header = request.headers.get("authorization", "")
     scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented:
+    parsed = auth.parse_key(presented.strip()) if scheme.lower() == "bearer" else None
+    if parsed is None:
         raise AuthenticationRequired()
     runtime = get_rt(request)
-    # The hot path is one indexed lookup (Core, no ORM), read outside a transaction; the last-used
-    # time is written at most once a minute per key, in its own short transaction.
-    with autocommit_connection(runtime.engine) as connection:
-        found = authenticate(connection, presented.strip())
+    lookup: AsyncKeyLookup | None = getattr(request.app.state, "key_lookup", None)
+    if lookup is not None:
+        found = verify(parsed, await lookup.find(parsed.lookup))
+    else:
+        found = await run_in_threadpool(_authenticate, runtime, parsed)
     if found is None:
         raise AuthenticationRequired()
     now = datetime.now(UTC)
-    last = found.last_used_at
-    if last is None or now - last > LAST_USED_RESOLUTION:
-        with runtime.session_factory() as session:
-            session.execute(update(ApiKey).where(ApiKey.id == found.key_id).values(last_used_at=now))
-            session.commit()
+    if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
+        if lookup is not None:
+            await lookup.touch(found.key_id, now)
+        else:
+            await run_in_threadpool(_touch, runtime, found.key_id, now)
     path_project = request.path_params.get("project_id")
     if path_project is not None and path_project not in (found.project_id, found.project_slug):
         raise NotFound("Project not found")
     return Caller(found.project_id, found.project_slug, found.key_id)
+
+
+def _authenticate(runtime: Runtime, parsed: auth.ParsedKey) -> KeyMatch | None:
+    with autocommit_connection(runtime.engine) as connection:
+        return verify(parsed, connection.execute(LOOKUP, {"lookup": parsed.lookup}).first())
+
+
+def _touch(runtime: Runtime, key_id: uuid.UUID, now: datetime) -> None:
+    with runtime.session_factory() as session:
+        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+        session.commit()
 
 
 def parse_model_id(model_id: str) -> uuid.UUID:

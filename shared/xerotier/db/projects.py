@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
@@ -60,7 +62,7 @@ class KeyMatch:
 
 _KEYS, _PROJECTS = ApiKey.__table__, Project.__table__
 #: Built once: the lookup runs on every request, so it skips the ORM (no entities, no identity map).
-_LOOKUP = (
+LOOKUP = (
     select(
         _KEYS.c.id,
         _KEYS.c.secret_hash,
@@ -79,7 +81,11 @@ def authenticate(db: Connection | Session, presented: str) -> KeyMatch | None:
     parsed = auth.parse_key(presented)
     if parsed is None:
         return None
-    row = db.execute(_LOOKUP, {"lookup": parsed.lookup}).first()
+    return verify(parsed, db.execute(LOOKUP, {"lookup": parsed.lookup}).first())
+
+
+def verify(parsed: auth.ParsedKey, row: Sequence[Any] | None) -> KeyMatch | None:
+    """Whether ``row`` (of ``LOOKUP``, found by the key's lookup prefix) is the presented key's."""
     if row is None:
         return None
     key_id, secret_hash, revoked_at, last_used_at, project_id, project_slug = row
