@@ -13,7 +13,7 @@ from xerotier.catalog.routes import router as catalog_router
 from xerotier.catalog.sharing_routes import router as sharing_router
 from xerotier.catalog.versions_routes import router as versions_router
 from xerotier.dashboard.mount import install_dashboard
-from xerotier.db.async_keys import AsyncKeyLookup, conninfo
+from xerotier.db.async_reads import AsyncReader, conninfo
 from xerotier.db.engine import is_postgres
 from xerotier.db.migrate import ensure_migrated
 from xerotier.gateway.errors import install_error_handlers
@@ -45,15 +45,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         rt = runtime or get_runtime()
         ensure_migrated(rt.engine)
         app.state.runtime = rt
-        # PostgreSQL: API keys are looked up on the event loop (no thread hop per request)
-        app.state.key_lookup = (
-            AsyncKeyLookup(conninfo(rt.settings.resolved_database_url)) if is_postgres(rt.engine) else None
+        # PostgreSQL: API keys and catalog pages are read on the event loop (no thread hop)
+        app.state.async_reader = (
+            AsyncReader(conninfo(rt.settings.resolved_database_url)) if is_postgres(rt.engine) else None
         )
         try:
             yield
         finally:
-            if app.state.key_lookup is not None:
-                await app.state.key_lookup.close()
+            if app.state.async_reader is not None:
+                await app.state.async_reader.close()
 
     app = FastAPI(title="Xerotier model registry", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)

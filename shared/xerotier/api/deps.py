@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
 
 from xerotier import auth
-from xerotier.db.async_keys import AsyncKeyLookup
+from xerotier.db.async_reads import AsyncReader, compile_for_psycopg
 from xerotier.db.models import ApiKey
 from xerotier.db.projects import LOOKUP, KeyMatch, verify
 from xerotier.db.reads import autocommit_connection
@@ -32,11 +33,20 @@ def get_rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+def async_reader(request: Request) -> AsyncReader | None:
+    """The app's reader on the event loop (PostgreSQL), or None (SQLite: use the thread pool)."""
+    return getattr(request.app.state, "async_reader", None)
+
+
+_LOOKUP_SQL = functools.cache(lambda: compile_for_psycopg(LOOKUP))
+_TOUCH_SQL = "UPDATE api_keys SET last_used_at = %s WHERE id = %s"
+
+
 async def get_caller(request: Request) -> Caller:
     """Authenticate the bearer key; on ``/{projectId}/v1/…`` the path must name the key's project.
 
     The hot path is one indexed lookup read outside a transaction: on the event loop when the app
-    has an ``AsyncKeyLookup`` (PostgreSQL), else in the thread pool. The last-used time is written
+    has an ``AsyncReader`` (PostgreSQL), else in the thread pool. The last-used time is written
     at most once a minute per key."""
     header = request.headers.get("authorization", "")
     scheme, _, presented = header.partition(" ")
@@ -44,17 +54,17 @@ async def get_caller(request: Request) -> Caller:
     if parsed is None:
         raise AuthenticationRequired()
     runtime = get_rt(request)
-    lookup: AsyncKeyLookup | None = getattr(request.app.state, "key_lookup", None)
-    if lookup is not None:
-        found = verify(parsed, await lookup.find(parsed.lookup))
+    reader = async_reader(request)
+    if reader is not None:
+        found = verify(parsed, await reader.fetch_one(_LOOKUP_SQL(), {"lookup": parsed.lookup}))
     else:
         found = await run_in_threadpool(_authenticate, runtime, parsed)
     if found is None:
         raise AuthenticationRequired()
     now = datetime.now(UTC)
     if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
-        if lookup is not None:
-            await lookup.touch(found.key_id, now)
+        if reader is not None:
+            await reader.execute(_TOUCH_SQL, (now, found.key_id))
         else:
             await run_in_threadpool(_touch, runtime, found.key_id, now)
     path_project = request.path_params.get("project_id")

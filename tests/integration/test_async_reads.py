@@ -1,5 +1,5 @@
-"""API keys looked up on the event loop (PostgreSQL): the same answers as the synchronous lookup,
-and no failed request when the server drops the connections in between."""
+"""Reads on the event loop (PostgreSQL): the API key lookup gives the same answers as the
+synchronous one, and no request fails when the server drops the connections in between."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from conftest import free_port, mint_key
 from xerotier import auth
-from xerotier.db.async_keys import AsyncKeyLookup, conninfo
+from xerotier.db.async_reads import AsyncReader, compile_for_psycopg, conninfo
 from xerotier.db.models import ApiKey
-from xerotier.db.projects import verify
+from xerotier.db.projects import LOOKUP, verify
 from xerotier.errors import TransientError
 from xerotier.gateway.app import create_app
 from xerotier.runtime import Runtime
@@ -40,15 +40,15 @@ def test_lookup_matches_the_key_and_survives_terminated_connections(pg_runtime: 
     dsn = conninfo(pg_runtime.settings.resolved_database_url)
 
     async def scenario() -> tuple[object, object, object]:
-        lookup = AsyncKeyLookup(dsn)
+        reader, sql = AsyncReader(dsn), compile_for_psycopg(LOOKUP)
         try:
-            first = verify(parsed, await lookup.find(parsed.lookup))
+            first = verify(parsed, await reader.fetch_one(sql, {"lookup": parsed.lookup}))
             await asyncio.to_thread(_terminate_other_backends, dsn)
-            again = verify(parsed, await lookup.find(parsed.lookup))  # replaced, not failed
-            unknown = await lookup.find("x" * auth.LOOKUP_LENGTH)
+            again = verify(parsed, await reader.fetch_one(sql, {"lookup": parsed.lookup}))  # replaced
+            unknown = await reader.fetch_one(sql, {"lookup": "x" * auth.LOOKUP_LENGTH})
             return first, again, unknown
         finally:
-            await lookup.close()
+            await reader.close()
 
     first, again, unknown = asyncio.run(scenario())
     assert first is not None and first == again
@@ -57,15 +57,15 @@ def test_lookup_matches_the_key_and_survives_terminated_connections(pg_runtime: 
 
 
 def test_lookup_with_the_database_down_is_a_transient_error() -> None:
-    lookup = AsyncKeyLookup(f"host=127.0.0.1 port={free_port()} user=postgres dbname=none connect_timeout=2")
+    reader = AsyncReader(f"host=127.0.0.1 port={free_port()} user=postgres dbname=none connect_timeout=2")
     with pytest.raises(TransientError, match="Database unavailable"):
-        asyncio.run(lookup.find("x" * auth.LOOKUP_LENGTH))
+        asyncio.run(reader.fetch_one("SELECT 1", None))
 
 
 def test_the_gateway_authenticates_on_the_loop_and_records_last_use(pg_runtime: Runtime) -> None:
     key = mint_key(pg_runtime)
     with TestClient(create_app(pg_runtime), raise_server_exceptions=False) as client:
-        assert client.app.state.key_lookup is not None  # type: ignore[attr-defined]  # PostgreSQL
+        assert client.app.state.async_reader is not None  # type: ignore[attr-defined]  # PostgreSQL
         headers = {"Authorization": f"Bearer {key}"}
         assert client.get("/v1/models", headers=headers).status_code == 200
         _terminate_other_backends(conninfo(pg_runtime.settings.resolved_database_url))

@@ -1,13 +1,13 @@
-"""The API key lookup on the event loop (PostgreSQL), so authenticating costs no thread hop.
+"""Hot reads on the event loop (PostgreSQL): the API key lookup and the catalog page.
 
-Every authenticated request needs one indexed read before its route runs. Through the synchronous
-engine that read is a trip to the thread pool and back (two thread wake-ups: about a quarter of a
-millisecond over HTTP on this class of machine) on top of the route's own trip. Here it runs on the
-event loop with psycopg's async connections, a few of them kept open, each checked before reuse
-the way the pool checks its own (``liveness``): a readable socket or a long idleness means it is
-closed and replaced, so a restarted server costs no failed request.
+Through the synchronous engine a read is a trip to the thread pool and back (two thread wake-ups:
+about a quarter of a millisecond over HTTP on this class of machine). Here it runs on the event
+loop with psycopg's async connections, a few of them kept open, each checked before reuse the way
+the pool checks its own (``liveness``): a readable socket or a long idleness means it is closed
+and replaced, so a restarted server costs no failed request. Sessions run in UTC, so times that
+PostgreSQL renders as JSON read exactly as Python's ``isoformat`` writes them.
 
-The statement is the synchronous lookup's own (``projects.LOOKUP``), compiled once for psycopg.
+Statements are SQLAlchemy's, compiled once for psycopg (``compile_for_psycopg``).
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from typing import Any
 import psycopg
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql import ClauseElement
 
 from xerotier.db.liveness import DEFAULT_MAX_IDLE_SECONDS, needs_ping
-from xerotier.db.projects import LOOKUP
 from xerotier.errors import TransientError
 
-_SQL = str(LOOKUP.compile(dialect=postgresql.dialect(paramstyle="pyformat")))
-_TOUCH = "UPDATE api_keys SET last_used_at = %s WHERE id = %s"
+
+def compile_for_psycopg(statement: ClauseElement) -> str:
+    """``statement`` as PostgreSQL text with ``%(name)s`` placeholders (its bind parameter names)."""
+    return str(statement.compile(dialect=postgresql.dialect(paramstyle="pyformat")))
 
 
 def conninfo(sqlalchemy_url: str) -> str:
@@ -33,7 +35,7 @@ def conninfo(sqlalchemy_url: str) -> str:
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class AsyncKeyLookup:
+class AsyncReader:
     """At most ``size`` autocommit connections, opened on demand on the running loop."""
 
     def __init__(self, dsn: str, size: int = 4, max_idle: float = DEFAULT_MAX_IDLE_SECONDS) -> None:
@@ -42,25 +44,27 @@ class AsyncKeyLookup:
         self._slots = asyncio.Semaphore(size)
         self._idle: list[tuple[psycopg.AsyncConnection[Any], float]] = []
 
-    async def find(self, lookup: str) -> tuple[Any, ...] | None:
-        """The row of ``projects.LOOKUP`` for ``lookup``, or None."""
-        return await self._run(_SQL, {"lookup": lookup}, fetch=True)
+    async def fetch_one(self, sql: str, params: Any) -> tuple[Any, ...] | None:
+        rows = await self._run(sql, params)
+        return rows[0] if rows else None
 
-    async def touch(self, key_id: Any, when: Any) -> None:
-        """Record the key's last use."""
-        await self._run(_TOUCH, (when, key_id), fetch=False)
+    async def fetch_all(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
+        return await self._run(sql, params)
+
+    async def execute(self, sql: str, params: Any) -> None:
+        await self._run(sql, params)
 
     async def close(self) -> None:
         while self._idle:
             connection, _ = self._idle.pop()
             await connection.close()
 
-    async def _run(self, sql: str, params: Any, *, fetch: bool) -> tuple[Any, ...] | None:
+    async def _run(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
         async with self._slots:
             connection = await self._checkout()
             try:
                 cursor = await connection.execute(sql, params)
-                row = await cursor.fetchone() if fetch else None
+                rows = await cursor.fetchall() if cursor.description is not None else []
             except psycopg.OperationalError as error:
                 await connection.close()
                 raise TransientError(f"Database unavailable: {type(error).__name__}") from error
@@ -68,7 +72,7 @@ class AsyncKeyLookup:
                 await connection.close()  # a cancelled or failed statement leaves it in doubt
                 raise
             self._idle.append((connection, time.monotonic()))
-            return row
+            return rows
 
     async def _checkout(self) -> psycopg.AsyncConnection[Any]:
         while self._idle:
@@ -77,6 +81,8 @@ class AsyncKeyLookup:
                 return connection
             await connection.close()  # its server went away or it sat too long: a fresh one
         try:
-            return await psycopg.AsyncConnection.connect(self._dsn, autocommit=True)
+            return await psycopg.AsyncConnection.connect(
+                self._dsn, autocommit=True, options="-c TimeZone=UTC"
+            )
         except psycopg.OperationalError as error:
             raise TransientError(f"Database unavailable: {type(error).__name__}") from error
