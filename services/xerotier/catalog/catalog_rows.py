@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import JSON, ColumnElement, Select, Text, case, cast, func, literal_column, select
 
 from xerotier.db.models import Model
 
@@ -53,6 +53,40 @@ FIELDS: dict[str, Any] = {
 
 def catalog_select() -> Select:
     return select(*(column.label(key) for key, column in FIELDS.items()))
+
+
+def entry_json_column() -> ColumnElement[Any]:
+    """The entry of ``entry_json``, rendered by PostgreSQL as JSON text (the fields in the same
+    order, ``modelType`` and ``architectures`` lifted out of the metadata)."""
+
+    def key(name: str) -> ColumnElement[Any]:  # our own constant names: plain SQL literals
+        return literal_column(f"'{name}'")
+
+    # SQL NULL and JSON null both read as {} (``entry_json``'s ``or {}``)
+    extra = case(
+        (func.json_typeof(Model.extra_metadata) == key("object"), Model.extra_metadata),
+        else_=cast(key("{}"), JSON),
+    )
+    pairs: list[Any] = []
+    for name, column in FIELDS.items():
+        if name != "extraMetadata":
+            pairs += [key(name), _isoformat_utc(column) if name in _TIMES else column]
+    for name in ("modelType", "architectures"):
+        pairs += [key(name), extra.op("->")(key(name))]
+    pairs += [key("extraMetadata"), extra]
+    return cast(func.json_build_object(*pairs), Text).label("entry")
+
+
+def _isoformat_utc(column: Any) -> ColumnElement[Any]:
+    """``datetime.isoformat()`` of a UTC time, in SQL: six fraction digits, or none when zero."""
+    utc = column.op("AT TIME ZONE")(literal_column("'UTC'"))
+    micros = func.to_char(utc, literal_column("'US'"))
+    fraction = case(
+        (micros != literal_column("'000000'"), literal_column("'.'").op("||")(micros)),
+        else_=literal_column("''"),
+    )
+    whole = func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"))
+    return whole.op("||")(fraction).op("||")(literal_column("'+00:00'"))  # NULL stays NULL (json null)
 
 
 #: The fields whose values are not JSON-native: UUIDs and times (every other column already is).

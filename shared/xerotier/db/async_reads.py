@@ -4,8 +4,7 @@ Through the synchronous engine a read is a trip to the thread pool and back (two
 about a quarter of a millisecond over HTTP on this class of machine). Here it runs on the event
 loop with psycopg's async connections, a few of them kept open, each checked before reuse the way
 the pool checks its own (``liveness``): a readable socket or a long idleness means it is closed
-and replaced, so a restarted server costs no failed request. Sessions run in UTC, so times that
-PostgreSQL renders as JSON read exactly as Python's ``isoformat`` writes them.
+and replaced, so a restarted server costs no failed request.
 
 Statements are SQLAlchemy's, compiled once for psycopg (``compile_for_psycopg``).
 """
@@ -26,8 +25,14 @@ from xerotier.errors import TransientError
 
 
 def compile_for_psycopg(statement: ClauseElement) -> str:
-    """``statement`` as PostgreSQL text with ``%(name)s`` placeholders (its bind parameter names)."""
-    return str(statement.compile(dialect=postgresql.dialect(paramstyle="pyformat")))
+    """``statement`` as PostgreSQL text with ``%(name)s`` placeholders (its bind parameter names).
+
+    Only named placeholders may be left: a value bound inside the statement would be lost here."""
+    compiled = statement.compile(dialect=postgresql.dialect(paramstyle="pyformat"))
+    embedded = sorted(name for name, value in compiled.params.items() if value is not None)
+    if embedded:
+        raise ValueError(f"statement carries values of its own ({', '.join(embedded)}): use bindparam()")
+    return str(compiled)
 
 
 def conninfo(sqlalchemy_url: str) -> str:
@@ -81,8 +86,6 @@ class AsyncReader:
                 return connection
             await connection.close()  # its server went away or it sat too long: a fresh one
         try:
-            return await psycopg.AsyncConnection.connect(
-                self._dsn, autocommit=True, options="-c TimeZone=UTC"
-            )
+            return await psycopg.AsyncConnection.connect(self._dsn, autocommit=True)
         except psycopg.OperationalError as error:
             raise TransientError(f"Database unavailable: {type(error).__name__}") from error
