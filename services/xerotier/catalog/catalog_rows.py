@@ -78,15 +78,11 @@ def entry_json_column() -> ColumnElement[Any]:
 
 
 def _isoformat_utc(column: Any) -> ColumnElement[Any]:
-    """``datetime.isoformat()`` of a UTC time, in SQL: six fraction digits, or none when zero."""
+    """``datetime.isoformat()`` of a UTC time, in SQL: six fraction digits, or none when zero
+    (one ``to_char``, about 1 µs a value; NULL stays NULL, a JSON null)."""
     utc = column.op("AT TIME ZONE")(literal_column("'UTC'"))
-    micros = func.to_char(utc, literal_column("'US'"))
-    fraction = case(
-        (micros != literal_column("'000000'"), literal_column("'.'").op("||")(micros)),
-        else_=literal_column("''"),
-    )
-    whole = func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"))
-    return whole.op("||")(fraction).op("||")(literal_column("'+00:00'"))  # NULL stays NULL (json null)
+    text = func.to_char(utc, literal_column('\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\''))
+    return func.replace(text, literal_column("'.000000+'"), literal_column("'+'"))
 
 
 #: The fields whose values are not JSON-native: UUIDs and times (every other column already is).
