@@ -11,8 +11,9 @@ like-for-like mode of ../shared/bench/mlflow_bench.py):
 
 With ``XEROTIER_BENCH_MLFLOW_BIN=/path/to/mlflow`` it also starts ``mlflow server --workers 2`` on
 its own fresh PostgreSQL database holding the same number of registered models, and measures
-``registered-models/search`` (max_results=50, ``name LIKE 'model-12%'``) in the same run, so the
-printed ratios compare figures measured side by side. Other knobs: ``XEROTIER_BENCH_MODELS``
+``registered-models/search`` (max_results=50, ``name LIKE 'model-12%'``) in the same run, two
+ways: each server alone (ours before MLflow's processes start, MLflow's while ours idles, as the
+MLflow versions comparison runs them), then interleaved request by request with both up. Other knobs: ``XEROTIER_BENCH_MODELS``
 (default 100000), ``XEROTIER_BENCH_REPS`` (default 200), ``XEROTIER_BENCH_PG_ADMIN``.
 """
 
@@ -394,20 +395,28 @@ def main() -> None:
             line(f"xerotier filtered page, 8 clients ({rate:.0f} req/s)", samples)
             print("  (set XEROTIER_BENCH_MLFLOW_BIN to measure MLflow side by side in this run)")
             return
+        # Each server alone first (as the MLflow versions comparison does): ours before MLflow's
+        # processes exist, MLflow's while ours idles. Then interleaved, with both up.
+        alone_page, alone_search = series(page, reps), series(search, reps)
         mbase = stack.enter_context(mlflow(binary, models))
         path = "/api/2.0/mlflow/registered-models/search"
         like = get_fresh(mbase, path, {"max_results": 50, "filter": "name LIKE 'model-12%'"})
         assert len(like().json()["registered_models"]) == 50  # type: ignore[attr-defined]
+        print("  -- each server alone (ours before MLflow starts, MLflow while ours idles):")
+        alone_like = series(like, reps)
+        a, c = line("xerotier filtered page of 50", alone_page), line("xerotier q=model-12", alone_search)
+        b = line("MLflow search, LIKE 'model-12%', 50", alone_like)
+        ratios = [("alone: filtered page vs MLflow", a, b), ("alone: name search vs MLflow", c, b)]
         print("  -- interleaved, request by request:")
         mine, theirs = paired(page, like, reps)
         a, b = line("xerotier filtered page of 50", mine), line("MLflow search, LIKE 'model-12%', 50", theirs)
-        ratios = [("filtered page vs MLflow LIKE search", a, b)]
+        ratios.append(("interleaved: filtered page vs MLflow", a, b))
         mine, theirs = paired(search, like, reps)
         a, b = (
             line("xerotier q=model-12 (name search)", mine),
             line("MLflow search, LIKE 'model-12%'", theirs),
         )
-        ratios.append(("name search vs MLflow LIKE search", a, b))
+        ratios.append(("interleaved: name search vs MLflow", a, b))
         print("  -- 8 concurrent clients, blocks alternated:")
         (mine, rate_a), (theirs, rate_b) = paired_concurrent(page, like, 8, max(25, reps // 8))
         a = line(f"xerotier filtered page, 8 clients ({rate_a:.0f} req/s)", mine)
