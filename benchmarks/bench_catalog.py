@@ -13,8 +13,9 @@ With ``XEROTIER_BENCH_MLFLOW_BIN=/path/to/mlflow`` it also starts ``mlflow serve
 its own fresh PostgreSQL database holding the same number of registered models, and measures
 ``registered-models/search`` (max_results=50, ``name LIKE 'model-12%'``) in the same run, two
 ways: each server alone (ours before MLflow's processes start, MLflow's while ours idles, as the
-MLflow versions comparison runs them), then interleaved request by request with both up. Other knobs: ``XEROTIER_BENCH_MODELS``
-(default 100000), ``XEROTIER_BENCH_REPS`` (default 200), ``XEROTIER_BENCH_PG_ADMIN``.
+MLflow versions comparison runs them), then interleaved request by request with both up.
+Other knobs: ``XEROTIER_BENCH_MODELS`` (default 100000), ``XEROTIER_BENCH_REPS`` (default 200),
+``XEROTIER_BENCH_PG_ADMIN``.
 """
 
 from __future__ import annotations
