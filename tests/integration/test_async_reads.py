@@ -64,6 +64,7 @@ def test_lookup_with_the_database_down_is_a_transient_error() -> None:
 
 def test_the_gateway_authenticates_on_the_loop_and_records_last_use(pg_runtime: Runtime) -> None:
     key = mint_key(pg_runtime)
+    before = datetime.now(UTC)
     with TestClient(create_app(pg_runtime), raise_server_exceptions=False) as client:
         assert client.app.state.async_reader is not None  # type: ignore[attr-defined]  # PostgreSQL
         headers = {"Authorization": f"Bearer {key}"}
@@ -78,4 +79,4 @@ def test_the_gateway_authenticates_on_the_loop_and_records_last_use(pg_runtime: 
         last_used = session.scalar(
             select(ApiKey.last_used_at).where(ApiKey.lookup == key.split("_")[-1][:12])
         )
-    assert last_used is not None and (datetime.now(UTC) - last_used).total_seconds() < 60
+    assert last_used is not None and last_used >= before  # written by this test's requests
