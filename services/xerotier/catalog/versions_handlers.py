@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xerotier.api.serialize import model_json
+from xerotier.catalog import handlers
 from xerotier.catalog.promotion import find_version, owned
 from xerotier.catalog.version_diff import Files, diff_versions
 from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name_of
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
-from xerotier.db.reads import autocommit_connection, autocommit_session
+from xerotier.db.reads import autocommit_session
 from xerotier.db.transitions import apply_transition
 from xerotier.db.versioning_models import PromotionEvent
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
@@ -100,15 +101,13 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
         raise _duplicate(name, spec.version) from None
     if not spec.copy_files:
         return model
-    with autocommit_connection(runtime.engine) as connection:
-        return connection.execute(_SELECT_VERSION, {"id": model.id}).one()  # as validating
+    return handlers.get_model(runtime, project_id, model.id)  # as validating now
 
 
 _MODELS = Model.__table__
 # Built once: creating a version is a hot path (the unset columns take their Python defaults).
 _INSERT_VERSION = insert(_MODELS).returning(*_MODELS.c)
 _INSERT_EVENT = insert(LifecycleEventRow.__table__)
-_SELECT_VERSION = select(_MODELS).where(_MODELS.c.id == bindparam("id"))
 
 
 def _parent_of_new_version(session: Session, project_id: str, name: str, model_id: uuid.UUID) -> Row[Any]:

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from xerotier import auth
 from xerotier.db.async_reads import AsyncReader, compile_for_psycopg
 from xerotier.db.models import ApiKey
-from xerotier.db.projects import LOOKUP, KeyMatch, verify
+from xerotier.db.projects import LOOKUP, KeyMatch, find_key, verify
 from xerotier.db.reads import autocommit_connection
 from xerotier.errors import AuthenticationRequired, InvalidInput, NotFound
 from xerotier.runtime import Runtime
@@ -75,7 +75,7 @@ async def get_caller(request: Request) -> Caller:
 
 def _authenticate(runtime: Runtime, parsed: auth.ParsedKey) -> KeyMatch | None:
     with autocommit_connection(runtime.engine) as connection:
-        return verify(parsed, connection.execute(LOOKUP, {"lookup": parsed.lookup}).first())
+        return find_key(connection, parsed)
 
 
 def _touch(runtime: Runtime, key_id: uuid.UUID, now: datetime) -> None:

@@ -79,8 +79,11 @@ LOOKUP = (
 def authenticate(db: Connection | Session, presented: str) -> KeyMatch | None:
     """The project and key behind ``presented``, or None (unknown, revoked, tampered)."""
     parsed = auth.parse_key(presented)
-    if parsed is None:
-        return None
+    return find_key(db, parsed) if parsed is not None else None
+
+
+def find_key(db: Connection | Session, parsed: auth.ParsedKey) -> KeyMatch | None:
+    """The project and key behind an already parsed key, or None."""
     return verify(parsed, db.execute(LOOKUP, {"lookup": parsed.lookup}).first())
 
 
