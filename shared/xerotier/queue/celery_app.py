@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Exchange, Queue
 
-from xerotier.queue import names
+from xerotier.queue import fs_transport, names
 from xerotier.settings import Settings
 
 
@@ -79,4 +79,6 @@ def make_celery(settings: Settings, services: list[str] | None = None) -> Celery
         task_create_missing_queue_type="quorum" if amqp else "classic",
         enable_utc=True,
     )
+    if settings.is_embedded_broker:
+        app.conf.broker_transport = fs_transport.TRANSPORT  # messages appear whole (see the module)
     return app
