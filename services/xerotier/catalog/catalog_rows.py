@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, Text, case, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, select
 
+from xerotier.db.json_sql import isoformat_utc, json_object_text, key, object_or_empty, python_float
 from xerotier.db.models import Model
 
 #: JSON field → column, in response order.
@@ -58,47 +59,35 @@ def catalog_select() -> Select:
 def entry_json_column() -> ColumnElement[Any]:
     """The entry of ``entry_json``, rendered by PostgreSQL as JSON text (the fields in the same
     order, ``modelType`` and ``architectures`` lifted out of the metadata)."""
-
-    def key(name: str) -> ColumnElement[Any]:  # our own constant names: plain SQL literals
-        return literal_column(f"'{name}'")
-
-    # SQL NULL and JSON null both read as {} (``entry_json``'s ``or {}``)
-    extra = case(
-        (func.json_typeof(Model.extra_metadata) == key("object"), Model.extra_metadata),
-        else_=cast(key("{}"), JSON),
-    )
-    pairs: list[Any] = []
+    extra = object_or_empty(Model.extra_metadata)
+    pairs: list[tuple[str, Any]] = []
     for name, column in FIELDS.items():
-        if name != "extraMetadata":
-            pairs += [key(name), _isoformat_utc(column) if name in _TIMES else column]
-    for name in ("modelType", "architectures"):
-        pairs += [key(name), extra.op("->")(key(name))]
-    pairs += [key("extraMetadata"), extra]
-    return cast(func.json_build_object(*pairs), Text).label("entry")
-
-
-def _isoformat_utc(column: Any) -> ColumnElement[Any]:
-    """``datetime.isoformat()`` of a UTC time, in SQL: six fraction digits, or none when zero
-    (one ``to_char``, about 1 µs a value; NULL stays NULL, a JSON null)."""
-    utc = column.op("AT TIME ZONE")(literal_column("'UTC'"))
-    text = func.to_char(utc, literal_column('\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\''))
-    return func.replace(text, literal_column("'.000000+'"), literal_column("'+'"))
+        if name in _TIMES:
+            pairs.append((name, isoformat_utc(column)))
+        elif name in _FLOATS:
+            pairs.append((name, python_float(column)))
+        elif name != "extraMetadata":
+            pairs.append((name, column))
+    pairs += [(name, extra.op("->")(key(name))) for name in ("modelType", "architectures")]
+    pairs.append(("extraMetadata", extra))
+    return json_object_text(pairs).label("entry")
 
 
 #: The fields whose values are not JSON-native: UUIDs and times (every other column already is).
 _UUIDS = ("id", "parentVersionId")
 _TIMES = ("createdAt", "updatedAt", "statusChangedAt", "sharedAt")
+_FLOATS = ("defaultTemperature", "defaultTopP", "preQuantizationBits")
 
 
 def entry_json(row: Mapping[str, Any]) -> dict[str, Any]:
     """A catalog entry: JSON-native values only (the route writes the body directly)."""
     entry = dict(row)
-    for key in _UUIDS:
-        if entry[key] is not None:
-            entry[key] = str(entry[key])
-    for key in _TIMES:
-        if entry[key] is not None:
-            entry[key] = entry[key].isoformat()
+    for field in _UUIDS:
+        if entry[field] is not None:
+            entry[field] = str(entry[field])
+    for field in _TIMES:
+        if entry[field] is not None:
+            entry[field] = entry[field].isoformat()
     extra = entry.pop("extraMetadata") or {}
     entry["modelType"] = extra.get("modelType")
     entry["architectures"] = extra.get("architectures")

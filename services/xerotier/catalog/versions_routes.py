@@ -3,13 +3,15 @@ model list filters and pages, rename, update, delete."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, async_reader, get_caller, get_rt, parse_model_id
 from xerotier.api.serialize import model_json
 from xerotier.catalog import management, promotion, versions_handlers
 from xerotier.catalog.listing import MAX_LIMIT, ListFilter
@@ -61,8 +63,8 @@ def _brief(model: Model) -> dict[str, Any]:
 # ---- model management -------------------------------------------------------------------------
 
 
-@router.get("/models")
-def list_models(
+@router.get("/models", response_model=None)
+async def list_models(
     request: Request,
     caller: Caller = Depends(get_caller),
     all_versions: bool = Query(False, alias="allVersions"),
@@ -72,13 +74,21 @@ def list_models(
     name_prefix: str | None = Query(None, alias="namePrefix", max_length=200),
     cursor: str | None = Query(None, max_length=1000),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-) -> JSONResponse:
+) -> Response:
     """Latest versions by default (``allVersions=true`` for all), filtered, in keyset pages.
 
-    The body is JSON-native already, so it is written directly (FastAPI's ``jsonable_encoder`` walk
-    of 50 models costs more than the query)."""
+    The body is written directly (FastAPI's ``jsonable_encoder`` walk of 50 models costs more than
+    the query). On PostgreSQL the page is read on the event loop and each version rendered as JSON
+    by the database (``model_json_column``); on SQLite it is read in the thread pool."""
     flt = ListFilter(all_versions, status, architecture, workload_type, name_prefix)
-    page = management.list_models(get_rt(request), caller.project_id, flt, cursor, limit)
+    reader = async_reader(request)
+    if reader is not None:
+        models, token = await management.list_models_rendered(reader, caller.project_id, flt, cursor, limit)
+        body = '{"models":[' + ",".join(models) + '],"nextCursor":' + json.dumps(token) + "}"
+        return Response(body, media_type="application/json")
+    page = await run_in_threadpool(
+        management.list_models, get_rt(request), caller.project_id, flt, cursor, limit
+    )
     return JSONResponse({"models": [model_json(m) for m in page.rows], "nextCursor": page.next_cursor})
 
 
