@@ -108,3 +108,26 @@ def test_rendered_pages_equal_python_pages(pg_runtime: Runtime, project: str, fl
 def _differences(got: dict, expected: dict) -> dict:
     keys = expected.keys() | got.keys()
     return {k: (got.get(k), expected.get(k)) for k in keys if got.get(k) != expected.get(k)}
+
+
+def test_the_page_statement_is_planned_once(pg_runtime: Runtime, project: str) -> None:
+    """Prepared on its fifth run, the page then runs its generic plan: left to ``auto``, PostgreSQL
+    planned it afresh on every run (its custom plan looks cheaper), half the query's time."""
+    flt = ListFilter(name_prefix="model-3")
+
+    async def plans() -> tuple[int, int]:
+        reader = AsyncReader(conninfo(pg_runtime.settings.resolved_database_url), size=1)  # one session
+        try:
+            for _ in range(12):
+                models, _ = await management.list_models_rendered(reader, project, flt, None, limit=5)
+                assert len(models) == 1
+            row = await reader.fetch_one(
+                "SELECT sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements", None
+            )
+            assert row is not None
+            return int(row[0]), int(row[1])
+        finally:
+            await reader.close()
+
+    generic, custom = asyncio.run(plans())
+    assert (generic, custom) == (7, 0)  # runs 6 to 12 executed the prepared statement, never re-planned

@@ -6,7 +6,12 @@ loop with psycopg's async connections, a few of them kept open, each checked bef
 the pool checks its own (``liveness``): a readable socket or a long idleness means it is closed
 and replaced, so a restarted server costs no failed request.
 
-Statements are SQLAlchemy's, compiled once for psycopg (``compile_for_psycopg``).
+Statements are SQLAlchemy's, compiled once for psycopg (``compile_for_psycopg``). psycopg prepares a
+statement on its fifth run; the reader's sessions then keep its generic plan
+(``plan_cache_mode=force_generic_plan``). Left on ``auto``, PostgreSQL kept planning the model-list
+page afresh on every run (its custom plan looks cheaper than the generic one), and that planning
+took about 50 µs of a 130 µs query. Every statement run here is one of ours, written to be
+index-bounded under a generic plan (name prefixes carry an upper bound, ``listing.prefix_successor``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from sqlalchemy.sql import ClauseElement
 
 from xerotier.db.liveness import DEFAULT_MAX_IDLE_SECONDS, needs_ping
 from xerotier.errors import TransientError
+
+#: Session option of the reader's connections: a prepared statement is planned once.
+GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
 
 
 def compile_for_psycopg(statement: ClauseElement) -> str:
@@ -86,6 +94,6 @@ class AsyncReader:
                 return connection
             await connection.close()  # its server went away or it sat too long: a fresh one
         try:
-            return await psycopg.AsyncConnection.connect(self._dsn, autocommit=True)
+            return await psycopg.AsyncConnection.connect(self._dsn, autocommit=True, options=GENERIC_PLANS)
         except psycopg.OperationalError as error:
             raise TransientError(f"Database unavailable: {type(error).__name__}") from error
