@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
 
 from xerotier import auth
+from xerotier.api.pending_auth import KnownKeys, can_hold, hold
 from xerotier.db.async_reads import AsyncReader, compile_for_psycopg
 from xerotier.db.models import ApiKey
 from xerotier.db.projects import LOOKUP, KeyMatch, find_key, verify
@@ -46,42 +48,63 @@ async def get_caller(request: Request) -> Caller:
     """Authenticate the bearer key; on ``/{projectId}/v1/…`` the path must name the key's project.
 
     The hot path is one indexed lookup read outside a transaction: on the event loop when the app
-    has an ``AsyncReader`` (PostgreSQL), else in the thread pool. The last-used time is written
-    at most once a minute per key."""
+    has an ``AsyncReader`` (PostgreSQL), else in the thread pool. On PostgreSQL a ``GET`` with a key
+    verified before does not wait for it: the route runs beside the lookup and its answer is held
+    until the key passes (``xerotier.api.pending_auth``). The last-used time is written at most
+    once a minute per key."""
     header = request.headers.get("authorization", "")
     scheme, _, presented = header.partition(" ")
     parsed = auth.parse_key(presented.strip()) if scheme.lower() == "bearer" else None
     if parsed is None:
         raise AuthenticationRequired()
-    runtime = get_rt(request)
-    reader = async_reader(request)
-    if reader is not None:
-        found = verify(parsed, await reader.fetch_one(_LOOKUP_SQL(), {"lookup": parsed.lookup}))
+    reader, known = async_reader(request), known_keys(request)
+    if reader is None or known is None:
+        caller = await run_in_threadpool(_authenticate, get_rt(request), parsed)
+    elif can_hold(request.scope, request.method) and (remembered := known.get(parsed.lookup)) is not None:
+        hold(request.scope, asyncio.ensure_future(_verify(reader, known, parsed)))
+        caller = remembered
     else:
-        found = await run_in_threadpool(_authenticate, runtime, parsed)
+        caller = await _verify(reader, known, parsed)
+    path_project = request.path_params.get("project_id")
+    if path_project is not None and path_project not in (caller.project_id, caller.project_slug):
+        raise NotFound("Project not found")
+    return caller
+
+
+def known_keys(request: Request) -> KnownKeys[Caller] | None:
+    """Who the keys verified before speak for (PostgreSQL apps), or None."""
+    return getattr(request.app.state, "known_keys", None)
+
+
+async def _verify(reader: AsyncReader, known: KnownKeys[Caller], parsed: auth.ParsedKey) -> Caller:
+    """The key's caller, checked in the database now; remembered for the next requests."""
+    found = verify(parsed, await reader.fetch_one(_LOOKUP_SQL(), {"lookup": parsed.lookup}))
+    if found is None:
+        known.forget(parsed.lookup)
+        raise AuthenticationRequired()
+    now = datetime.now(UTC)
+    if _touch_due(found, now):
+        await reader.execute(_TOUCH_SQL, (now, found.key_id))
+    caller = Caller(found.project_id, found.project_slug, found.key_id)
+    known.remember(parsed.lookup, caller)
+    return caller
+
+
+def _touch_due(found: KeyMatch, now: datetime) -> bool:
+    return found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION
+
+
+def _authenticate(runtime: Runtime, parsed: auth.ParsedKey) -> Caller:
+    with autocommit_connection(runtime.engine) as connection:
+        found = find_key(connection, parsed)
     if found is None:
         raise AuthenticationRequired()
     now = datetime.now(UTC)
-    if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
-        if reader is not None:
-            await reader.execute(_TOUCH_SQL, (now, found.key_id))
-        else:
-            await run_in_threadpool(_touch, runtime, found.key_id, now)
-    path_project = request.path_params.get("project_id")
-    if path_project is not None and path_project not in (found.project_id, found.project_slug):
-        raise NotFound("Project not found")
+    if _touch_due(found, now):
+        with runtime.session_factory() as session:
+            session.execute(update(ApiKey).where(ApiKey.id == found.key_id).values(last_used_at=now))
+            session.commit()
     return Caller(found.project_id, found.project_slug, found.key_id)
-
-
-def _authenticate(runtime: Runtime, parsed: auth.ParsedKey) -> KeyMatch | None:
-    with autocommit_connection(runtime.engine) as connection:
-        return find_key(connection, parsed)
-
-
-def _touch(runtime: Runtime, key_id: uuid.UUID, now: datetime) -> None:
-    with runtime.session_factory() as session:
-        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-        session.commit()
 
 
 def parse_model_id(model_id: str) -> uuid.UUID:
