@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Row, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xerotier.api.serialize import model_json
+from xerotier.api.serialize import model_json, model_json_column
 from xerotier.catalog import handlers
 from xerotier.catalog.promotion import find_version, owned
 from xerotier.catalog.version_diff import Files, diff_versions
 from xerotier.db import blob_refs
-from xerotier.db.latest import lock_name_of
+from xerotier.db.async_reads import AsyncReader, compile_for_psycopg, compile_insert
+from xerotier.db.latest import lock_name_of, name_and_lock_statement
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.reads import autocommit_session
 from xerotier.db.transitions import apply_transition
@@ -54,47 +59,21 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
     """A new version of the model's name whose parent is the latest; ``uploading``, or ``validating``
     at once when it reuses the parent's files (``copy_files``: blob references, no bytes copied).
     Returns the new row of the models table (the attributes of ``Model``)."""
-    Version.parse(spec.version)
-    if spec.version_notes is not None and len(spec.version_notes) > MAX_NOTES:
-        raise InvalidInput(f"versionNotes is longer than {MAX_NOTES} characters")
+    _check(spec)
     now = datetime.now(UTC)
     name = "?"
     try:
         with runtime.unit_of_work() as session:
             name = lock_name_of(session, project_id, model_id)
-            parent = _parent_of_new_version(session, project_id, name, model_id)
-            connection = session.connection()  # Core inserts: no unit-of-work flush on this hot path
+            connection = session.connection()  # Core statements: no unit-of-work flush on this hot path
+            values = {"project_id": project_id, "name": name, "model_id": model_id}
+            parent = _parent_of(connection.execute(_LATEST_OR_ANCHOR, values).all(), model_id)
+            if parent is None:  # no latest (never expected): the highest precedence
+                parent = newest_first(connection.execute(_VERSIONS_OF_NAME, values).all(), _version_of)[0]
+            version = _version_values(runtime, project_id, name, parent, spec, now)
             # a duplicate precedence fails here, on uq_models_version_precedence
-            model = connection.execute(
-                _INSERT_VERSION,
-                {
-                    "id": uuid.uuid4(),
-                    "project_id": project_id,
-                    "name": name,
-                    "version": spec.version,
-                    "parent_version_id": parent.id,
-                    "is_latest": False,
-                    "version_notes": spec.version_notes,
-                    "format": parent.format if spec.copy_files else None,
-                    "workload_type": parent.workload_type,
-                    "status": ModelStatus.UPLOADING.value,
-                    "status_changed_at": now,
-                    "deadline_at": now + timedelta(seconds=runtime.settings.upload_deadline_seconds),
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            ).one()
-            connection.execute(
-                _INSERT_EVENT,
-                {
-                    "model_id": model.id,
-                    "event": "create",
-                    "from_status": None,
-                    "to_status": model.status,
-                    "reason": f"version {spec.version} created from {parent.version}",
-                    "created_at": now,
-                },
-            )
+            model = connection.execute(_INSERT_VERSION, version).one()
+            connection.execute(_INSERT_EVENT, _event_values(version, parent, spec))
             if spec.copy_files:
                 _reuse_files(runtime, session, parent, model.id)
     except IntegrityError:
@@ -104,31 +83,121 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
     return handlers.get_model(runtime, project_id, model.id)  # as validating now
 
 
-_MODELS = Model.__table__
-# Built once: creating a version is a hot path (the unset columns take their Python defaults).
-_INSERT_VERSION = insert(_MODELS).returning(*_MODELS.c)
-_INSERT_EVENT = insert(LifecycleEventRow.__table__)
+async def create_version_rendered(
+    runtime: Runtime, db: AsyncReader, project_id: str, model_id: uuid.UUID, spec: NewVersion
+) -> str:
+    """``create_version`` of new files on the event loop (PostgreSQL): the same statements in one
+    pipelined transaction (the lock travels with ``BEGIN``, both inserts with ``COMMIT``: three
+    round trips), the new version rendered as JSON text by the database (``model_json_column``)."""
+    if spec.copy_files:
+        raise ValueError("copying files runs in create_version")
+    _check(spec)
+    now = datetime.now(UTC)
+    name = "?"
+    try:
+        async with db.transaction() as connection:
+            locked = await (
+                await connection.execute(_LOCK_NAME_SQL(), {"project_id": project_id, "model_id": model_id})
+            ).fetchone()
+            if locked is None:
+                raise NotFound("Model not found")
+            name = locked[0]
+            values = {"project_id": project_id, "name": name, "model_id": model_id}
+            rows = connection.cursor(row_factory=namedtuple_row)
+            parent = _parent_of(
+                await (await rows.execute(_LATEST_OR_ANCHOR_SQL(), values)).fetchall(), model_id
+            )
+            if parent is None:
+                siblings = await (await rows.execute(_VERSIONS_OF_NAME_SQL(), values)).fetchall()
+                parent = newest_first(siblings, _version_of)[0]
+            version = _version_values(runtime, project_id, name, parent, spec, now)
+            insert_sql, defaults = _INSERT_VERSION_RENDERED()
+            created = await connection.execute(insert_sql, {**defaults, **version})
+            event_sql, event_defaults = _INSERT_EVENT_SQL()
+            await connection.execute(event_sql, {**event_defaults, **_event_values(version, parent, spec)})
+        row = await created.fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise _duplicate(name, spec.version) from None
+    assert row is not None
+    return row[0]
 
 
-def _parent_of_new_version(session: Session, project_id: str, name: str, model_id: uuid.UUID) -> Row[Any]:
-    """Under the name's lock: the latest version of ``name`` (404 if ``model_id`` was deleted while
-    we waited) — two rows read at most, however many versions the name has."""
-    values = {"project_id": project_id, "name": name, "model_id": model_id}
-    rows = session.connection().execute(_LATEST_OR_ANCHOR, values).all()
+def _check(spec: NewVersion) -> None:
+    Version.parse(spec.version)
+    if spec.version_notes is not None and len(spec.version_notes) > MAX_NOTES:
+        raise InvalidInput(f"versionNotes is longer than {MAX_NOTES} characters")
+
+
+def _parent_of(rows: Sequence[Any], model_id: uuid.UUID) -> Any | None:
+    """Of the name's latest version and the anchor ``model_id`` (read under the name's lock): the
+    latest; None when the name has no latest. ``NotFound`` if the anchor was deleted while we
+    waited. Two rows at most, however many versions the name has."""
     if all(r.id != model_id for r in rows):
         raise NotFound("Model not found")
-    latest = next((r for r in rows if r.is_latest), None)
-    if latest is None:  # no latest (never expected): the highest precedence
-        siblings = session.connection().execute(_VERSIONS_OF_NAME, values).all()
-        latest = newest_first(siblings, lambda m: m.version)[0]
-    return latest
+    return next((r for r in rows if r.is_latest), None)
 
 
+def _version_of(row: Any) -> str:
+    return row.version
+
+
+def _version_values(
+    runtime: Runtime, project_id: str, name: str, parent: Any, spec: NewVersion, now: datetime
+) -> dict[str, Any]:
+    """The new version's row (the columns left out take their defaults)."""
+    return {
+        "id": uuid.uuid4(),
+        "project_id": project_id,
+        "name": name,
+        "version": spec.version,
+        "parent_version_id": parent.id,
+        "is_latest": False,
+        "version_notes": spec.version_notes,
+        "format": parent.format if spec.copy_files else None,
+        "workload_type": parent.workload_type,
+        "status": ModelStatus.UPLOADING.value,
+        "status_changed_at": now,
+        "deadline_at": now + timedelta(seconds=runtime.settings.upload_deadline_seconds),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _event_values(version: dict[str, Any], parent: Any, spec: NewVersion) -> dict[str, Any]:
+    """The lifecycle event that records the creation."""
+    return {
+        "model_id": version["id"],
+        "event": "create",
+        "from_status": None,
+        "to_status": version["status"],
+        "reason": f"version {spec.version} created from {parent.version}",
+        "created_at": version["created_at"],
+    }
+
+
+_MODELS = Model.__table__
+_EVENTS = LifecycleEventRow.__table__
+# Built once: creating a version is a hot path (the unset columns take their Python defaults).
+_INSERT_VERSION = insert(_MODELS).returning(*_MODELS.c)
+_INSERT_EVENT = insert(_EVENTS)
 _SAME_NAME = (_MODELS.c.project_id == bindparam("project_id"), _MODELS.c.name == bindparam("name"))
 _LATEST_OR_ANCHOR = select(_MODELS).where(
     *_SAME_NAME, or_(_MODELS.c.is_latest, _MODELS.c.id == bindparam("model_id"))
 )
 _VERSIONS_OF_NAME = select(_MODELS).where(*_SAME_NAME)
+# The same statements as psycopg text, for the event loop (compiled on first use).
+_LOCK_NAME_SQL = functools.cache(lambda: compile_for_psycopg(name_and_lock_statement(postgres=True)))
+_LATEST_OR_ANCHOR_SQL = functools.cache(lambda: compile_for_psycopg(_LATEST_OR_ANCHOR))
+_VERSIONS_OF_NAME_SQL = functools.cache(lambda: compile_for_psycopg(_VERSIONS_OF_NAME))
+_VERSION_KEYS = ("id", "project_id", "name", "version", "parent_version_id", "is_latest", "version_notes",
+                 "format", "workload_type", "status", "status_changed_at", "deadline_at", "created_at",
+                 "updated_at")  # fmt: skip  # the keys of _version_values
+_INSERT_VERSION_RENDERED = functools.cache(
+    lambda: compile_insert(_MODELS, _VERSION_KEYS, returning=model_json_column())
+)
+_INSERT_EVENT_SQL = functools.cache(
+    lambda: compile_insert(_EVENTS, ("model_id", "event", "from_status", "to_status", "reason", "created_at"))
+)
 
 
 def _reuse_files(runtime: Runtime, session: Session, parent: Row[Any], model_id: uuid.UUID) -> None:

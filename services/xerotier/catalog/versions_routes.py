@@ -138,14 +138,20 @@ def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_
     return {"versions": [model_json(m) for m in rows]}
 
 
-@router.post("/models/{model_id}/versions", status_code=201)
-def create_version(
+@router.post("/models/{model_id}/versions", status_code=201, response_model=None)
+async def create_version(
     model_id: str, body: CreateVersionBody, request: Request, caller: Caller = Depends(get_caller)
-) -> JSONResponse:
+) -> Response:
+    """On PostgreSQL a version of new files is created on the event loop, in one pipelined
+    transaction; copying the parent's files (and SQLite) runs in the thread pool."""
     spec = versions_handlers.NewVersion(body.version, body.version_notes, body.copy_files)
-    model = versions_handlers.create_version(
-        get_rt(request), caller.project_id, parse_model_id(model_id), spec
-    )
+    runtime, mid, reader = get_rt(request), parse_model_id(model_id), async_reader(request)
+    if reader is not None and not spec.copy_files:
+        created = await versions_handlers.create_version_rendered(
+            runtime, reader, caller.project_id, mid, spec
+        )
+        return Response(created, status_code=201, media_type="application/json")
+    model = await run_in_threadpool(versions_handlers.create_version, runtime, caller.project_id, mid, spec)
     return JSONResponse(model_json(model), status_code=201)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import uuid
 
-from sqlalchemy import Select, bindparam, func, literal, select
+from sqlalchemy import Select, String, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from xerotier.db.models import Model
@@ -39,7 +39,7 @@ def lock_name_of(session: Session, project_id: str, model_id: uuid.UUID) -> str:
     """Lock the name of the project's model ``model_id`` (as ``lock_name``) and return that name;
     ``NotFound`` if the project has no such model. On PostgreSQL one statement reads the name and
     takes the lock. The name may change while waiting (a rename): re-read the model after this."""
-    statement = _name_and_lock(session.get_bind().dialect.name == "postgresql")
+    statement = name_and_lock_statement(session.get_bind().dialect.name == "postgresql")
     row = session.connection().execute(statement, {"model_id": model_id, "project_id": project_id}).first()
     if row is None:
         raise NotFound("Model not found")
@@ -48,12 +48,16 @@ def lock_name_of(session: Session, project_id: str, model_id: uuid.UUID) -> str:
 
 
 @functools.cache
-def _name_and_lock(postgres: bool) -> Select:
+def name_and_lock_statement(postgres: bool) -> Select:
+    """The statement of ``lock_name_of`` (the name of ``:model_id`` in ``:project_id``)."""
     c = Model.__table__.c
     query = select(c.name).where(c.id == bindparam("model_id"), c.project_id == bindparam("project_id"))
     if postgres:
-        key = literal("xerotier.name:") + c.project_id + literal(":") + c.name  # the key of lock_name
-        query = query.add_columns(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)))
+        # the key of lock_name, its constants written into the statement (no bound values)
+        key = (
+            literal_column("'xerotier.name:'", String) + c.project_id + literal_column("':'", String) + c.name
+        )
+        query = query.add_columns(func.pg_advisory_xact_lock(func.hashtextextended(key, literal_column("0"))))
     return query
 
 
