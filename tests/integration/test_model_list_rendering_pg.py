@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from support.sharing import add_model, new_project
 from xerotier.api.serialize import model_json
-from xerotier.catalog import management
+from xerotier.catalog import handlers, management
 from xerotier.catalog.listing import ListFilter
 from xerotier.db.async_reads import AsyncReader, conninfo
+from xerotier.errors import NotFound
 from xerotier.runtime import Runtime
 
 ROUND = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # no microseconds: isoformat omits them
@@ -131,3 +133,32 @@ def test_the_page_statement_is_planned_once(pg_runtime: Runtime, project: str) -
 
     generic, custom = asyncio.run(plans())
     assert (generic, custom) == (7, 0)  # runs 6 to 12 executed the prepared statement, never re-planned
+
+
+def test_a_version_read_alone_is_rendered_as_model_json(pg_runtime: Runtime, project: str) -> None:
+    """``GET /v1/models/{id}`` on the event loop: every version of the fixture, same text; a version
+    of another project, or none, is not found."""
+    rows = management.list_models(pg_runtime, project, ListFilter(all_versions=True), None, limit=50).rows
+    other_project, _ = new_project(pg_runtime, "model-renderer-other")
+
+    async def read_all() -> tuple[list[str], list[Exception]]:
+        reader = AsyncReader(conninfo(pg_runtime.settings.resolved_database_url))
+        try:
+            texts = [await handlers.get_model_rendered(reader, project, row.id) for row in rows]
+            errors = []
+            for project_id, model_id in ((other_project, rows[0].id), (project, uuid.uuid4())):
+                try:
+                    await handlers.get_model_rendered(reader, project_id, model_id)
+                except NotFound as error:
+                    errors.append(error)
+            return texts, errors
+        finally:
+            await reader.close()
+
+    texts, errors = asyncio.run(read_all())
+    assert len(texts) == 12
+    for row, text in zip(rows, texts, strict=True):
+        assert json.dumps(json.loads(text)) == json.dumps(
+            model_json(handlers.get_model(pg_runtime, project, row.id))
+        )
+    assert [e.message for e in errors] == ["Model not found", "Model not found"]
