@@ -13,7 +13,7 @@ import pytest
 
 from support.sharing import add_model, new_project
 from xerotier.api.serialize import model_json
-from xerotier.catalog import handlers, management
+from xerotier.catalog import handlers, management, versions_handlers
 from xerotier.catalog.listing import ListFilter
 from xerotier.db.async_reads import AsyncReader, conninfo
 from xerotier.errors import NotFound
@@ -161,4 +161,41 @@ def test_a_version_read_alone_is_rendered_as_model_json(pg_runtime: Runtime, pro
         assert json.dumps(json.loads(text)) == json.dumps(
             model_json(handlers.get_model(pg_runtime, project, row.id))
         )
+    assert [e.message for e in errors] == ["Model not found", "Model not found"]
+
+
+def test_the_versions_of_a_model_are_rendered_in_precedence_order(pg_runtime: Runtime, project: str) -> None:
+    """``GET /v1/models/{id}/versions`` on the event loop: the same versions, text and order as the
+    thread path, from any version of the name; another project's model is not found."""
+    for version in ("1.10.0", "1.2.0", "2.0.0-rc.1", "2.0.0-alpha"):  # precedence differs from text order
+        add_model(pg_runtime, project, "model-0", version=version, is_latest=False, default_top_p=1.0)
+    anchors = [
+        row.id for row in management.list_models(pg_runtime, project, ListFilter(), None, limit=50).rows
+    ]
+    other_project, _ = new_project(pg_runtime, "model-renderer-versions")
+
+    async def read_all() -> tuple[list[list[str]], list[Exception]]:
+        reader = AsyncReader(conninfo(pg_runtime.settings.resolved_database_url))
+        try:
+            pages = [await versions_handlers.list_versions_rendered(reader, project, a) for a in anchors]
+            errors = []
+            for project_id, model_id in ((other_project, anchors[0]), (project, uuid.uuid4())):
+                try:
+                    await versions_handlers.list_versions_rendered(reader, project_id, model_id)
+                except NotFound as error:
+                    errors.append(error)
+            return pages, errors
+        finally:
+            await reader.close()
+
+    pages, errors = asyncio.run(read_all())
+    for anchor, page in zip(anchors, pages, strict=True):
+        expected = [
+            json.dumps(model_json(m)) for m in versions_handlers.list_versions(pg_runtime, project, anchor)
+        ]
+        assert [json.dumps(json.loads(text)) for text in page] == expected
+    model_0 = next(page for page in pages if json.loads(page[0])["name"] == "model-0")
+    assert [json.loads(text)["version"] for text in model_0] == [
+        "2.0.0", "2.0.0-rc.1", "2.0.0-alpha", "1.10.0", "1.2.0", "1.0.0"
+    ]  # fmt: skip
     assert [e.message for e in errors] == ["Model not found", "Model not found"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Row, bindparam, insert, or_, select
+from sqlalchemy import Row, Select, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,8 +48,34 @@ def list_versions(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> lis
     """Every version of the model's name, highest precedence first."""
     with autocommit_session(runtime.engine) as session:
         anchor = owned(session, model_id, project_id)
-        rows = session.scalars(select(Model).where(Model.project_id == project_id, Model.name == anchor.name))
+        rows = session.scalars(
+            select(Model).where(Model.project_id == project_id, Model.name == anchor.name).order_by(Model.id)
+        )
         return newest_first(rows, lambda m: m.version)
+
+
+async def list_versions_rendered(db: AsyncReader, project_id: str, model_id: uuid.UUID) -> list[str]:
+    """``list_versions`` on the event loop (PostgreSQL): one statement, each version rendered as
+    JSON by the database, ordered by precedence here."""
+    rows = await db.fetch_all(_VERSIONS_OF_ANCHOR_SQL(), {"project_id": project_id, "model_id": model_id})
+    if not rows:  # the anchor is one of them: none means no such model in this project
+        raise NotFound("Model not found")
+    return [rendered for rendered, _ in newest_first(rows, operator.itemgetter(1))]
+
+
+def _versions_of_anchor() -> Select:
+    """(model JSON, version) of every version of ``:model_id``'s name in ``:project_id``."""
+    anchor = _MODELS.alias("anchor")
+    anchor_name = select(anchor.c.name).where(
+        anchor.c.id == bindparam("model_id"), anchor.c.project_id == bindparam("project_id")
+    )
+    return (
+        select(model_json_column(), _MODELS.c.version)
+        .where(
+            _MODELS.c.project_id == bindparam("project_id"), _MODELS.c.name == anchor_name.scalar_subquery()
+        )
+        .order_by(_MODELS.c.id)  # ties of precedence (unparsable versions only) in a stable order
+    )
 
 
 def _duplicate(name: str, version: str) -> Conflict:
@@ -187,6 +214,7 @@ _LATEST_OR_ANCHOR = select(_MODELS).where(
 _VERSIONS_OF_NAME = select(_MODELS).where(*_SAME_NAME)
 # The same statements as psycopg text, for the event loop (compiled on first use).
 _LOCK_NAME_SQL = functools.cache(lambda: compile_for_psycopg(name_and_lock_statement(postgres=True)))
+_VERSIONS_OF_ANCHOR_SQL = functools.cache(lambda: compile_for_psycopg(_versions_of_anchor()))
 _LATEST_OR_ANCHOR_SQL = functools.cache(lambda: compile_for_psycopg(_LATEST_OR_ANCHOR))
 _VERSIONS_OF_NAME_SQL = functools.cache(lambda: compile_for_psycopg(_VERSIONS_OF_NAME))
 _VERSION_KEYS = ("id", "project_id", "name", "version", "parent_version_id", "is_latest", "version_notes",

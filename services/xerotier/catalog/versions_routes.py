@@ -132,10 +132,16 @@ def delete_model(
 # ---- versions ---------------------------------------------------------------------------------
 
 
-@router.get("/models/{model_id}/versions")
-def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    rows = versions_handlers.list_versions(get_rt(request), caller.project_id, parse_model_id(model_id))
-    return {"versions": [model_json(m) for m in rows]}
+@router.get("/models/{model_id}/versions", response_model=None)
+async def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
+    """Highest precedence first. On PostgreSQL one statement on the event loop, each version
+    rendered by the database; else in the thread pool."""
+    project, mid, reader = caller.project_id, parse_model_id(model_id), async_reader(request)
+    if reader is not None:
+        versions = await versions_handlers.list_versions_rendered(reader, project, mid)
+        return Response('{"versions":[' + ",".join(versions) + "]}", media_type="application/json")
+    rows = await run_in_threadpool(versions_handlers.list_versions, get_rt(request), project, mid)
+    return JSONResponse({"versions": [model_json(m) for m in rows]})
 
 
 @router.post("/models/{model_id}/versions", status_code=201, response_model=None)
