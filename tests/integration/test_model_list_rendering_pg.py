@@ -5,9 +5,12 @@ for several filter shapes and across pages."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -141,17 +144,12 @@ def test_a_version_read_alone_is_rendered_as_model_json(pg_runtime: Runtime, pro
     rows = management.list_models(pg_runtime, project, ListFilter(all_versions=True), None, limit=50).rows
     other_project, _ = new_project(pg_runtime, "model-renderer-other")
 
-    async def read_all() -> tuple[list[str], list[Exception]]:
+    async def read_all() -> tuple[list[str], list[str]]:
         reader = AsyncReader(conninfo(pg_runtime.settings.resolved_database_url))
         try:
             texts = [await handlers.get_model_rendered(reader, project, row.id) for row in rows]
-            errors = []
-            for project_id, model_id in ((other_project, rows[0].id), (project, uuid.uuid4())):
-                try:
-                    await handlers.get_model_rendered(reader, project_id, model_id)
-                except NotFound as error:
-                    errors.append(error)
-            return texts, errors
+            read = functools.partial(handlers.get_model_rendered, reader)
+            return texts, await _not_found(read, (other_project, rows[0].id), (project, uuid.uuid4()))
         finally:
             await reader.close()
 
@@ -161,7 +159,7 @@ def test_a_version_read_alone_is_rendered_as_model_json(pg_runtime: Runtime, pro
         assert json.dumps(json.loads(text)) == json.dumps(
             model_json(handlers.get_model(pg_runtime, project, row.id))
         )
-    assert [e.message for e in errors] == ["Model not found", "Model not found"]
+    assert errors == ["Model not found", "Model not found"]
 
 
 def test_the_versions_of_a_model_are_rendered_in_precedence_order(pg_runtime: Runtime, project: str) -> None:
@@ -174,17 +172,12 @@ def test_the_versions_of_a_model_are_rendered_in_precedence_order(pg_runtime: Ru
     ]
     other_project, _ = new_project(pg_runtime, "model-renderer-versions")
 
-    async def read_all() -> tuple[list[list[str]], list[Exception]]:
+    async def read_all() -> tuple[list[list[str]], list[str]]:
         reader = AsyncReader(conninfo(pg_runtime.settings.resolved_database_url))
         try:
             pages = [await versions_handlers.list_versions_rendered(reader, project, a) for a in anchors]
-            errors = []
-            for project_id, model_id in ((other_project, anchors[0]), (project, uuid.uuid4())):
-                try:
-                    await versions_handlers.list_versions_rendered(reader, project_id, model_id)
-                except NotFound as error:
-                    errors.append(error)
-            return pages, errors
+            read = functools.partial(versions_handlers.list_versions_rendered, reader)
+            return pages, await _not_found(read, (other_project, anchors[0]), (project, uuid.uuid4()))
         finally:
             await reader.close()
 
@@ -198,4 +191,17 @@ def test_the_versions_of_a_model_are_rendered_in_precedence_order(pg_runtime: Ru
     assert [json.loads(text)["version"] for text in model_0] == [
         "2.0.0", "2.0.0-rc.1", "2.0.0-alpha", "1.10.0", "1.2.0", "1.0.0"
     ]  # fmt: skip
-    assert [e.message for e in errors] == ["Model not found", "Model not found"]
+    assert errors == ["Model not found", "Model not found"]
+
+
+async def _not_found(
+    read: Callable[[str, uuid.UUID], Awaitable[Any]], *targets: tuple[str, uuid.UUID]
+) -> list[str]:
+    """The message of each ``NotFound`` that reading (project id, model id) raised."""
+    messages = []
+    for project_id, model_id in targets:
+        try:
+            await read(project_id, model_id)
+        except NotFound as error:
+            messages.append(error.message)
+    return messages
