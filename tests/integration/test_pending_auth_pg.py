@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 
 from conftest import mint_key
 from support.sharing import add_model, new_project
+from xerotier import auth
+from xerotier.api.deps import memo_key
 from xerotier.db.async_reads import conninfo
 from xerotier.db.models import Model
 from xerotier.gateway.app import create_app
@@ -40,7 +42,8 @@ def test_a_key_revoked_since_its_last_request_is_refused_by_the_next(pg_runtime:
         client.headers["Authorization"] = f"Bearer {key}"
         assert client.get("/v1/models").json()["models"][0]["name"] == "secret-model"
         known = client.app.state.known_keys  # type: ignore[attr-defined]
-        assert known.get(_lookup(key)) is not None  # the next GET will not wait for the lookup
+        parsed = auth.parse_key(key)
+        assert parsed is not None and known.get(memo_key(parsed)) is not None  # the next GET won't wait
         _revoke(dsn, key)
         for path in (
             "/v1/models",
@@ -51,18 +54,34 @@ def test_a_key_revoked_since_its_last_request_is_refused_by_the_next(pg_runtime:
             assert answer.status_code == 401, (path, answer.text)  # not the route's 200 or 404
             assert answer.json()["error"]["message"] == "Authentication required"
             assert "secret-model" not in answer.text
-        assert known.get(_lookup(key)) is None  # forgotten: the next request waits again
+        assert known.get(memo_key(parsed)) is None  # forgotten: the next request waits again
 
 
-def test_a_tampered_secret_behind_a_known_lookup_gets_nothing(pg_runtime: Runtime) -> None:
+def test_a_tampered_secret_behind_a_known_lookup_waits_and_gets_nothing(pg_runtime: Runtime) -> None:
+    """Only the very key verified before skips the wait: with a wrong secret, no route runs before
+    the verification (so a refusal takes no longer for a larger project), and the answer is a 401."""
     project_id, key = new_project(pg_runtime, "tamper")
     add_model(pg_runtime, project_id, "private-model")
+    dsn = conninfo(pg_runtime.settings.resolved_database_url)
+    tampered = key[:-1] + ("A" if key[-1] != "A" else "B")
+    answers: list[tuple[int, str]] = []
     with TestClient(create_app(pg_runtime), raise_server_exceptions=False) as client:
         assert client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 200
-        tampered = key[:-1] + ("A" if key[-1] != "A" else "B")
-        answer = client.get("/v1/models", headers={"Authorization": f"Bearer {tampered}"})
-        assert answer.status_code == 401
-        assert "private-model" not in answer.text
+        with psycopg.connect(dsn) as locker:
+            locker.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
+            locked_at = locker.execute("SELECT clock_timestamp()").fetchone()[0]
+
+            def request() -> None:
+                answer = client.get("/v1/models", headers={"Authorization": f"Bearer {tampered}"})
+                answers.append((answer.status_code, answer.text))
+
+            thread = threading.Thread(target=request)
+            thread.start()
+            _wait_for(dsn, locked_at, listed=False)
+            time.sleep(0.3)
+            assert _activity(dsn, locked_at)[0] == 0  # the page was not read while the key waits
+        thread.join(timeout=30)
+        assert len(answers) == 1 and answers[0][0] == 401 and "private-model" not in answers[0][1]
         # the real key still works: a failed attempt with its lookup does not lock its owner out
         assert client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
@@ -101,7 +120,7 @@ def test_the_route_runs_while_the_verification_waits_and_its_answer_waits_for_it
 
             thread = threading.Thread(target=request)
             thread.start()
-            _wait_for_list_read(dsn, locked_at)  # the route ran while the lookup waits on the lock
+            _wait_for(dsn, locked_at, listed=True)  # the route ran while the lookup waits on the lock
             time.sleep(0.3)
             assert answers == []  # held: the key is not verified yet
             locker.execute(
@@ -113,19 +132,26 @@ def test_the_route_runs_while_the_verification_waits_and_its_answer_waits_for_it
     assert status == 401 and "overlapped" not in text
 
 
-def _wait_for_list_read(dsn: str, since: datetime) -> None:
-    """Until a session of this database has run the model list page since ``since`` (PostgreSQL
-    keeps an idle session's last statement in ``pg_stat_activity``) and a lookup waits on a lock."""
-    deadline = time.monotonic() + 20
+def _activity(dsn: str, since: datetime) -> tuple[int, int]:
+    """(sessions of this database that ran the model list page since ``since``, lookups waiting on a
+    lock). PostgreSQL keeps an idle session's last statement in ``pg_stat_activity``."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        while True:
-            listed, waiting = conn.execute(
-                "SELECT count(*) FILTER (WHERE state = 'idle' AND query LIKE %s AND query_start > %s),"
-                " count(*) FILTER (WHERE wait_event_type = 'Lock' AND query LIKE %s)"
-                " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                ("%json_build_object%", since, "%api_keys%"),
-            ).fetchone()
-            if listed and waiting:
-                return
-            assert time.monotonic() < deadline, f"page read: {listed}, lookup waiting: {waiting}"
-            time.sleep(0.02)
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE state = 'idle' AND query LIKE %s AND query_start > %s),"
+            " count(*) FILTER (WHERE wait_event_type = 'Lock' AND query LIKE %s)"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ("%json_build_object%", since, "%api_keys%"),
+        ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def _wait_for(dsn: str, since: datetime, *, listed: bool) -> None:
+    """Until a lookup waits on the lock and (``listed``) the model list page was read meanwhile."""
+    deadline = time.monotonic() + 20
+    while True:
+        pages, waiting = _activity(dsn, since)
+        if waiting and (pages or not listed):
+            return
+        assert time.monotonic() < deadline, f"page read: {pages}, lookup waiting: {waiting}"
+        time.sleep(0.02)

@@ -1,7 +1,8 @@
 """Reads that start while their key is being verified; nothing is answered until it is.
 
 Who a key speaks for (its id, project and project slug) never changes, so the gateway remembers it
-once the key has been verified. A later ``GET`` or ``HEAD`` with that key runs its route at once,
+once the key has been verified, by the whole key (``deps.memo_key``: a wrong secret behind a known
+lookup is not remembered). A later ``GET`` or ``HEAD`` with that key runs its route at once,
 while the lookup that verifies the key (is it revoked? is the secret right?) runs beside it on
 another connection. The answer, whatever it is, is held until that verification completes, and is
 replaced by the verification's error if the key no longer passes (``hold`` / ``verification_error``,
