@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
-from xerotier.db.json_sql import isoformat_utc, json_object_text, key, object_or_empty, python_float
+from xerotier.db.json_sql import row_object_text
 from xerotier.db.models import Model
 
 #: JSON field → column, in response order.
@@ -59,18 +59,9 @@ def catalog_select() -> Select:
 def entry_json_column() -> ColumnElement[Any]:
     """The entry of ``entry_json``, rendered by PostgreSQL as JSON text (the fields in the same
     order, ``modelType`` and ``architectures`` lifted out of the metadata)."""
-    extra = object_or_empty(Model.extra_metadata)
-    pairs: list[tuple[str, Any]] = []
-    for name, column in FIELDS.items():
-        if name in _TIMES:
-            pairs.append((name, isoformat_utc(column)))
-        elif name in _FLOATS:
-            pairs.append((name, python_float(column)))
-        elif name != "extraMetadata":
-            pairs.append((name, column))
-    pairs += [(name, extra.op("->")(key(name))) for name in ("modelType", "architectures")]
-    pairs.append(("extraMetadata", extra))
-    return json_object_text(pairs).label("entry")
+    fields = {name: column for name, column in FIELDS.items() if name != "extraMetadata"}
+    fields |= {"modelType": None, "architectures": None, "extraMetadata": Model.extra_metadata}
+    return row_object_text(fields, metadata=Model.extra_metadata, times=_TIMES, floats=_FLOATS).label("entry")
 
 
 #: The fields whose values are not JSON-native: UUIDs and times (every other column already is).

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row
 
-from xerotier.db.json_sql import isoformat_utc, json_object_text, key, object_or_empty, python_float
+from xerotier.db.json_sql import row_object_text
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 
 
@@ -65,20 +65,9 @@ _TIMES = ("createdAt", "updatedAt", "statusChangedAt")
 def model_json_column() -> ColumnElement[Any]:
     """``model_json`` of a models row, rendered by PostgreSQL as JSON text: same fields, same order,
     same text for each value (see ``xerotier.db.json_sql``)."""
-    extra = object_or_empty(_M.extra_metadata)
-    pairs: list[tuple[str, Any]] = []
-    for name, column in MODEL_FIELDS.items():
-        if name == "extraMetadata":
-            pairs.append((name, extra))
-        elif column is None:  # modelType, architectures
-            pairs.append((name, extra.op("->")(key(name))))
-        elif name in _TIMES:
-            pairs.append((name, isoformat_utc(column)))
-        elif name in _FLOATS:
-            pairs.append((name, python_float(column)))
-        else:
-            pairs.append((name, column))
-    return json_object_text(pairs).label("model")
+    return row_object_text(MODEL_FIELDS, metadata=_M.extra_metadata, times=_TIMES, floats=_FLOATS).label(
+        "model"
+    )
 
 
 #: ``model_json``'s fields in order → column of the models table (None: from the metadata object).

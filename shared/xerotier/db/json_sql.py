@@ -8,6 +8,7 @@ Three values need care: times (``datetime.isoformat`` of a UTC time), floats (Py
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ColumnElement, Text, case, cast, func, literal_column
@@ -54,3 +55,25 @@ def json_object_text(pairs: list[tuple[str, Any]]) -> ColumnElement[Any]:
     for name, value in pairs:
         arguments += [key(name), value]
     return cast(func.json_build_object(*arguments), Text)
+
+
+def row_object_text(
+    fields: dict[str, Any], *, metadata: Any, times: Collection[str], floats: Collection[str]
+) -> ColumnElement[Any]:
+    """A row as JSON text, field by field in order: ``fields`` maps a name to its column, or to None
+    for a key lifted out of the ``metadata`` object column; ``extraMetadata`` is that object
+    (``{}`` when absent). Fields named in ``times`` and ``floats`` are written as Python would."""
+    extra = object_or_empty(metadata)
+    pairs: list[tuple[str, Any]] = []
+    for name, column in fields.items():
+        if name == "extraMetadata":
+            pairs.append((name, extra))
+        elif column is None:
+            pairs.append((name, extra.op("->")(key(name))))
+        elif name in times:
+            pairs.append((name, isoformat_utc(column)))
+        elif name in floats:
+            pairs.append((name, python_float(column)))
+        else:
+            pairs.append((name, column))
+    return json_object_text(pairs)
