@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         3600.0,
         description="How often the housekeeper collects unreferenced blobs (0: only `xerotier blobs gc`).",
     )
+    outbox_retention_hours: float = Field(
+        24.0, description="Published outbox rows older than this are deleted by the housekeeper."
+    )
     upload_chunk_bytes: int = Field(
         4 << 20, description="Bytes buffered per disk write while a file streams in."
     )

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, bindparam, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, or_
 
 from xerotier.catalog.catalog_query import DEFAULT_WORKLOAD, CatalogFilter, Cursor, like_pattern
-from xerotier.catalog.catalog_rows import catalog_select, entry_json, entry_json_column
-from xerotier.db.async_reads import AsyncReader, compile_for_psycopg
+from xerotier.catalog.catalog_rows import catalog_select, entry_json
 from xerotier.db.models import Model
 from xerotier.db.reads import autocommit_connection
 from xerotier.errors import NotFound
@@ -54,10 +53,10 @@ def page_values(f: CatalogFilter, cursor: Cursor | None, limit: int) -> dict[str
     return values
 
 
-def page_statement(f: CatalogFilter, cursor: Cursor | None, *, rendered: bool = False) -> Select:
-    """The page query for the filters ``f`` uses, with placeholders (see ``page_values``): rows of
-    ``catalog_select``, or with ``rendered`` one JSON text per entry plus its ``shared_at`` and id."""
-    return _page_statement(*_shape(f, cursor), rendered=rendered)
+def page_statement(f: CatalogFilter, cursor: Cursor | None) -> Select:
+    """The page query (rows of ``catalog_select``) for the filters ``f`` uses, with placeholders
+    (see ``page_values``)."""
+    return _page_statement(*_shape(f, cursor))
 
 
 def _shape(f: CatalogFilter, cursor: Cursor | None) -> tuple[Any, ...]:
@@ -68,26 +67,18 @@ def _shape(f: CatalogFilter, cursor: Cursor | None) -> tuple[Any, ...]:
 
 
 @functools.cache
-def _page_sql(shape: tuple[Any, ...]) -> str:
-    return compile_for_psycopg(_page_statement(*shape, rendered=True))
-
-
-@functools.cache
 def _page_statement(
     default_workload: bool | None,
     compared: frozenset[str],
     architecture: bool,
     search: bool,
     cursor: bool,
-    *,
-    rendered: bool,
 ) -> Select:
     """Built once per combination of filters: building a statement costs more than running it.
 
     Plain column comparisons (no functions on columns), so the planner's estimates stay right
     and it walks the catalog index in page order instead of sorting a sequential scan."""
-    columns = select(entry_json_column(), Model.shared_at, Model.id) if rendered else catalog_select()
-    query = columns.where(Model.is_shared)
+    query = catalog_select().where(Model.is_shared)
     if default_workload is not None:
         workload = Model.workload_type == bindparam("workload_type")
         query = query.where(or_(workload, Model.workload_type.is_(None)) if default_workload else workload)
@@ -126,19 +117,6 @@ def list_catalog(
     last = rows[-1] if more and rows else None
     token = Cursor(last["sharedAt"], last["id"]).encode() if last is not None and last["sharedAt"] else None
     return CatalogPage([entry_json(r) for r in rows], token)
-
-
-async def list_catalog_rendered(
-    reader: AsyncReader, f: CatalogFilter, *, limit: int = 50, cursor: Cursor | None = None
-) -> tuple[list[str], str | None]:
-    """``list_catalog`` on the event loop (PostgreSQL): each entry as JSON text, rendered by the
-    database exactly as ``entry_json`` writes it, so the page never becomes Python objects."""
-    rows = await reader.fetch_all(_page_sql(_shape(f, cursor)), page_values(f, cursor, limit))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more and rows else None
-    token = Cursor(last[1], last[2]).encode() if last is not None and last[1] else None
-    return [row[0] for row in rows], token
 
 
 #: Built once (a hot read).

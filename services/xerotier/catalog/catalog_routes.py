@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
-from xerotier.api.deps import Caller, async_reader, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
 from xerotier.catalog import catalog_handlers
 from xerotier.catalog.catalog_query import MAX_PAGE, CatalogFilter, Cursor
 from xerotier.domain.tiers import TIERS, allowed_tiers, parse_role
@@ -37,12 +36,7 @@ async def list_catalog(
     limit: int = Query(50, ge=1, le=MAX_PAGE),
     cursor: str | None = Query(None, max_length=200),
 ) -> JSONResponse:
-    """Shared models of every project, newest shared first, ``limit`` per page (keyset cursor).
-
-    The body is written directly instead of going through FastAPI's response validation (a hot
-    path). On PostgreSQL the database renders each entry as JSON (``entry_json_column``) and the
-    page never becomes Python objects; on SQLite the rows are JSON-native dicts (``entry_json``).
-    """
+    """Shared models of every project, newest shared first, ``limit`` per page (keyset cursor)."""
     filters = CatalogFilter(
         workload_type=workload_type,
         architecture=architecture,
@@ -57,13 +51,6 @@ async def list_catalog(
         catalog_role=parse_role(catalog_role).value if catalog_role is not None else None,
     )
     after = Cursor.decode(cursor) if cursor else None
-    reader = async_reader(request)
-    if reader is not None:  # PostgreSQL: read and rendered on the event loop, joined as text
-        entries, token = await catalog_handlers.list_catalog_rendered(
-            reader, filters, limit=limit, cursor=after
-        )
-        body = '{"models":[' + ",".join(entries) + '],"nextCursor":' + json.dumps(token) + "}"
-        return Response(body, media_type="application/json")
     page = await run_in_threadpool(
         catalog_handlers.list_catalog, get_rt(request), filters, limit=limit, cursor=after
     )

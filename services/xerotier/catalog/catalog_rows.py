@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 
-from xerotier.db.json_sql import row_object_text
 from xerotier.db.models import Model
 
 #: JSON field → column, in response order.
@@ -56,18 +55,9 @@ def catalog_select() -> Select:
     return select(*(column.label(key) for key, column in FIELDS.items()))
 
 
-def entry_json_column() -> ColumnElement[Any]:
-    """The entry of ``entry_json``, rendered by PostgreSQL as JSON text (the fields in the same
-    order, ``modelType`` and ``architectures`` lifted out of the metadata)."""
-    fields = {name: column for name, column in FIELDS.items() if name != "extraMetadata"}
-    fields |= {"modelType": None, "architectures": None, "extraMetadata": Model.extra_metadata}
-    return row_object_text(fields, metadata=Model.extra_metadata, times=_TIMES, floats=_FLOATS).label("entry")
-
-
 #: The fields whose values are not JSON-native: UUIDs and times (every other column already is).
 _UUIDS = ("id", "parentVersionId")
 _TIMES = ("createdAt", "updatedAt", "statusChangedAt", "sharedAt")
-_FLOATS = ("defaultTemperature", "defaultTopP", "preQuantizationBits")
 
 
 def entry_json(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 
-from xerotier.api.serialize import model_json_column
-from xerotier.db.async_reads import AsyncReader, compile_for_psycopg
 from xerotier.db.models import LifecycleEventRow, Model
 from xerotier.db.reads import autocommit_connection, autocommit_session
 from xerotier.errors import NotFound
@@ -29,31 +26,6 @@ def get_model(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> Row[Any
     if model is None:
         raise NotFound("Model not found")
     return model
-
-
-_GET_MODEL_RENDERED = functools.cache(
-    lambda: compile_for_psycopg(_GET_MODEL.with_only_columns(model_json_column()))
-)
-
-
-async def get_model_rendered(db: AsyncReader, project_id: str, model_id: uuid.UUID) -> str:
-    """``get_model`` on the event loop (PostgreSQL): the version as JSON text, rendered by the
-    database exactly as ``model_json`` writes it."""
-    row = await db.fetch_one(_GET_MODEL_RENDERED(), {"id": model_id, "project": project_id})
-    if row is None:
-        raise NotFound("Model not found")
-    return row[0]
-
-
-def list_models(
-    runtime: Runtime, project_id: str, *, all_versions: bool = False, limit: int = 50
-) -> list[Model]:
-    with autocommit_session(runtime.engine) as session:
-        query = select(Model).where(Model.project_id == project_id)
-        if not all_versions:
-            query = query.where(Model.is_latest)
-        query = query.order_by(Model.created_at.desc(), Model.id).limit(limit)
-        return list(session.scalars(query))
 
 
 def lifecycle_events(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[LifecycleEventRow]:

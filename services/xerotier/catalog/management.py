@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Integer, Select, bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from xerotier.api.serialize import model_json_column
 from xerotier.catalog.listing import (
     MAX_LIMIT,
     WORKLOAD_TYPES,
@@ -22,7 +21,6 @@ from xerotier.catalog.listing import (
 )
 from xerotier.catalog.promotion import move_latest, owned
 from xerotier.db import blob_refs
-from xerotier.db.async_reads import AsyncReader, compile_for_psycopg
 from xerotier.db.latest import lock_name, lock_name_of, reload_after_lock
 from xerotier.db.models import Endpoint, Model, ModelFile
 from xerotier.db.reads import autocommit_connection
@@ -133,31 +131,6 @@ def list_models(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1].name, rows[-1].id) if more and rows else None)
-
-
-async def list_models_rendered(
-    reader: AsyncReader, project_id: str, flt: ListFilter, cursor: str | None = None, limit: int = 50
-) -> tuple[list[str], str | None]:
-    """``list_models`` on the event loop (PostgreSQL): each version as JSON text, rendered by the
-    database exactly as ``model_json`` writes it, and the next cursor."""
-    flt.check()
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
-    rows = await reader.fetch_all(_rendered_sql(flt, cursor), list_params(project_id, flt, cursor, limit))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [row[0] for row in rows], encode_cursor(rows[-1][1], rows[-1][2]) if more and rows else None
-
-
-def _rendered_sql(flt: ListFilter, cursor: str | None) -> str:
-    statement = list_statement(flt, cursor, postgres=True)
-    return _compiled_rendered(statement)
-
-
-@functools.cache
-def _compiled_rendered(statement: Select) -> str:
-    """The page of ``statement`` (one of the few dozen cached shapes) as (model JSON, name, id)."""
-    return compile_for_psycopg(statement.with_only_columns(model_json_column(), _MODELS.c.name, _MODELS.c.id))
 
 
 def check_name(name: Any) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from xerotier.api.deps import Caller, async_reader, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
 from xerotier.api.serialize import event_json, model_json
 from xerotier.catalog import handlers
 from xerotier.db.revalidation import request_revalidation
@@ -18,12 +18,7 @@ router = APIRouter(tags=["models"])
 
 @router.get("/models/{model_id}", response_model=None)
 async def get_model(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
-    """On PostgreSQL read on the event loop and rendered by the database; else in the thread pool."""
-    project, mid, reader = caller.project_id, parse_model_id(model_id), async_reader(request)
-    if reader is not None:
-        return Response(
-            await handlers.get_model_rendered(reader, project, mid), media_type="application/json"
-        )
+    project, mid = caller.project_id, parse_model_id(model_id)
     model = await run_in_threadpool(handlers.get_model, get_rt(request), project, mid)
     return JSONResponse(model_json(model))  # JSON-native already: no jsonable_encoder walk
 

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import functools
-import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
-from psycopg.rows import namedtuple_row
-from sqlalchemy import Row, Select, bindparam, insert, or_, select
+from sqlalchemy import Row, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xerotier.api.serialize import model_json, model_json_column
+from xerotier.api.serialize import model_json
 from xerotier.catalog import handlers
 from xerotier.catalog.promotion import find_version, owned
 from xerotier.catalog.version_diff import Files, diff_versions
 from xerotier.db import blob_refs
-from xerotier.db.async_reads import AsyncReader, compile_for_psycopg, compile_insert
-from xerotier.db.latest import lock_name_of, name_and_lock_statement
+from xerotier.db.latest import lock_name_of
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.reads import autocommit_session
 from xerotier.db.transitions import apply_transition
@@ -52,30 +47,6 @@ def list_versions(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> lis
             select(Model).where(Model.project_id == project_id, Model.name == anchor.name).order_by(Model.id)
         )
         return newest_first(rows, lambda m: m.version)
-
-
-async def list_versions_rendered(db: AsyncReader, project_id: str, model_id: uuid.UUID) -> list[str]:
-    """``list_versions`` on the event loop (PostgreSQL): one statement, each version rendered as
-    JSON by the database, ordered by precedence here."""
-    rows = await db.fetch_all(_VERSIONS_OF_ANCHOR_SQL(), {"project_id": project_id, "model_id": model_id})
-    if not rows:  # the anchor is one of them: none means no such model in this project
-        raise NotFound("Model not found")
-    return [rendered for rendered, _ in newest_first(rows, operator.itemgetter(1))]
-
-
-def _versions_of_anchor() -> Select:
-    """(model JSON, version) of every version of ``:model_id``'s name in ``:project_id``."""
-    anchor = _MODELS.alias("anchor")
-    anchor_name = select(anchor.c.name).where(
-        anchor.c.id == bindparam("model_id"), anchor.c.project_id == bindparam("project_id")
-    )
-    return (
-        select(model_json_column(), _MODELS.c.version)
-        .where(
-            _MODELS.c.project_id == bindparam("project_id"), _MODELS.c.name == anchor_name.scalar_subquery()
-        )
-        .order_by(_MODELS.c.id)  # ties of precedence (unparsable versions only) in a stable order
-    )
 
 
 def _duplicate(name: str, version: str) -> Conflict:
@@ -108,45 +79,6 @@ def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec:
     if not spec.copy_files:
         return model
     return handlers.get_model(runtime, project_id, model.id)  # as validating now
-
-
-async def create_version_rendered(
-    runtime: Runtime, db: AsyncReader, project_id: str, model_id: uuid.UUID, spec: NewVersion
-) -> str:
-    """``create_version`` of new files on the event loop (PostgreSQL): the same statements in one
-    pipelined transaction (the lock travels with ``BEGIN``, both inserts with ``COMMIT``: three
-    round trips), the new version rendered as JSON text by the database (``model_json_column``)."""
-    if spec.copy_files:
-        raise ValueError("copying files runs in create_version")
-    _check(spec)
-    now = datetime.now(UTC)
-    name = "?"
-    try:
-        async with db.transaction() as connection:
-            locked = await (
-                await connection.execute(_LOCK_NAME_SQL(), {"project_id": project_id, "model_id": model_id})
-            ).fetchone()
-            if locked is None:
-                raise NotFound("Model not found")
-            name = locked[0]
-            values = {"project_id": project_id, "name": name, "model_id": model_id}
-            rows = connection.cursor(row_factory=namedtuple_row)
-            parent = _parent_of(
-                await (await rows.execute(_LATEST_OR_ANCHOR_SQL(), values)).fetchall(), model_id
-            )
-            if parent is None:
-                siblings = await (await rows.execute(_VERSIONS_OF_NAME_SQL(), values)).fetchall()
-                parent = newest_first(siblings, _version_of)[0]
-            version = _version_values(runtime, project_id, name, parent, spec, now)
-            insert_sql, defaults = _INSERT_VERSION_RENDERED()
-            created = await connection.execute(insert_sql, {**defaults, **version})
-            event_sql, event_defaults = _INSERT_EVENT_SQL()
-            await connection.execute(event_sql, {**event_defaults, **_event_values(version, parent, spec)})
-        row = await created.fetchone()
-    except psycopg.errors.UniqueViolation:
-        raise _duplicate(name, spec.version) from None
-    assert row is not None
-    return row[0]
 
 
 def _check(spec: NewVersion) -> None:
@@ -212,22 +144,6 @@ _LATEST_OR_ANCHOR = select(_MODELS).where(
     *_SAME_NAME, or_(_MODELS.c.is_latest, _MODELS.c.id == bindparam("model_id"))
 )
 _VERSIONS_OF_NAME = select(_MODELS).where(*_SAME_NAME)
-# The same statements as psycopg text, for the event loop (compiled on first use).
-_LOCK_NAME_SQL = functools.cache(lambda: compile_for_psycopg(name_and_lock_statement(postgres=True)))
-_VERSIONS_OF_ANCHOR_SQL = functools.cache(lambda: compile_for_psycopg(_versions_of_anchor()))
-_LATEST_OR_ANCHOR_SQL = functools.cache(lambda: compile_for_psycopg(_LATEST_OR_ANCHOR))
-_VERSIONS_OF_NAME_SQL = functools.cache(lambda: compile_for_psycopg(_VERSIONS_OF_NAME))
-_VERSION_KEYS = ("id", "project_id", "name", "version", "parent_version_id", "is_latest", "version_notes",
-                 "format", "workload_type", "status", "status_changed_at", "deadline_at", "created_at",
-                 "updated_at")  # fmt: skip  # the keys of _version_values
-_INSERT_VERSION_RENDERED = functools.cache(
-    lambda: compile_insert(_MODELS, _VERSION_KEYS, returning=model_json_column())
-)
-_INSERT_EVENT_SQL = functools.cache(
-    lambda: compile_insert(_EVENTS, ("model_id", "event", "from_status", "to_status", "reason", "created_at"))
-)
-
-
 def _reuse_files(runtime: Runtime, session: Session, parent: Row[Any], model_id: uuid.UUID) -> None:
     # blob rows are locked in digest order, as everywhere: concurrent copies and deletes never deadlock
     files = list(

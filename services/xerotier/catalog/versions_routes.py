@@ -3,7 +3,6 @@ model list filters and pages, rename, update, delete."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from xerotier.api.deps import Caller, async_reader, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
 from xerotier.api.serialize import model_json
 from xerotier.catalog import management, promotion, versions_handlers
 from xerotier.catalog.listing import MAX_LIMIT, ListFilter
@@ -75,17 +74,8 @@ async def list_models(
     cursor: str | None = Query(None, max_length=1000),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ) -> Response:
-    """Latest versions by default (``allVersions=true`` for all), filtered, in keyset pages.
-
-    The body is written directly (FastAPI's ``jsonable_encoder`` walk of 50 models costs more than
-    the query). On PostgreSQL the page is read on the event loop and each version rendered as JSON
-    by the database (``model_json_column``); on SQLite it is read in the thread pool."""
+    """Latest versions by default (``allVersions=true`` for all), filtered, in keyset pages."""
     flt = ListFilter(all_versions, status, architecture, workload_type, name_prefix)
-    reader = async_reader(request)
-    if reader is not None:
-        models, token = await management.list_models_rendered(reader, caller.project_id, flt, cursor, limit)
-        body = '{"models":[' + ",".join(models) + '],"nextCursor":' + json.dumps(token) + "}"
-        return Response(body, media_type="application/json")
     page = await run_in_threadpool(
         management.list_models, get_rt(request), caller.project_id, flt, cursor, limit
     )
@@ -134,12 +124,8 @@ def delete_model(
 
 @router.get("/models/{model_id}/versions", response_model=None)
 async def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
-    """Highest precedence first. On PostgreSQL one statement on the event loop, each version
-    rendered by the database; else in the thread pool."""
-    project, mid, reader = caller.project_id, parse_model_id(model_id), async_reader(request)
-    if reader is not None:
-        versions = await versions_handlers.list_versions_rendered(reader, project, mid)
-        return Response('{"versions":[' + ",".join(versions) + "]}", media_type="application/json")
+    """Highest precedence first."""
+    project, mid = caller.project_id, parse_model_id(model_id)
     rows = await run_in_threadpool(versions_handlers.list_versions, get_rt(request), project, mid)
     return JSONResponse({"versions": [model_json(m) for m in rows]})
 
@@ -148,15 +134,9 @@ async def list_versions(model_id: str, request: Request, caller: Caller = Depend
 async def create_version(
     model_id: str, body: CreateVersionBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> Response:
-    """On PostgreSQL a version of new files is created on the event loop, in one pipelined
-    transaction; copying the parent's files (and SQLite) runs in the thread pool."""
+    """A new version whose parent is the latest (``copyFiles``: reuse the parent's blobs)."""
     spec = versions_handlers.NewVersion(body.version, body.version_notes, body.copy_files)
-    runtime, mid, reader = get_rt(request), parse_model_id(model_id), async_reader(request)
-    if reader is not None and not spec.copy_files:
-        created = await versions_handlers.create_version_rendered(
-            runtime, reader, caller.project_id, mid, spec
-        )
-        return Response(created, status_code=201, media_type="application/json")
+    runtime, mid = get_rt(request), parse_model_id(model_id)
     model = await run_in_threadpool(versions_handlers.create_version, runtime, caller.project_id, mid, spec)
     return JSONResponse(model_json(model), status_code=201)
 

@@ -6,7 +6,6 @@ import logging
 import re
 import uuid
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -75,8 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return envelope(exc.status_code, message, kind)
 
     @app.exception_handler(DataError)
-    @app.exception_handler(psycopg.DataError)  # the same, from the event-loop reads (``AsyncReader``)
-    async def _bad_value(request: Request, exc: DataError | psycopg.DataError) -> JSONResponse:
+    async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value the request carried (a NUL character in a filter, a number
         # out of range): the client's input, not our fault — without echoing SQL or the value.
         request_id = request_id_of(request)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row
+from sqlalchemy import Row
 
-from xerotier.db.json_sql import row_object_text
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 
 
@@ -55,59 +54,6 @@ def model_json(model: Model | Row[Any]) -> dict[str, Any]:
         "updatedAt": _time(model.updated_at),
         "statusChangedAt": _time(model.status_changed_at),
     }
-
-
-_M = Model.__table__.c
-_FLOATS = ("defaultTemperature", "defaultTopP", "preQuantizationBits")
-_TIMES = ("createdAt", "updatedAt", "statusChangedAt")
-
-
-def model_json_column() -> ColumnElement[Any]:
-    """``model_json`` of a models row, rendered by PostgreSQL as JSON text: same fields, same order,
-    same text for each value (see ``xerotier.db.json_sql``)."""
-    return row_object_text(MODEL_FIELDS, metadata=_M.extra_metadata, times=_TIMES, floats=_FLOATS).label(
-        "model"
-    )
-
-
-#: ``model_json``'s fields in order → column of the models table (None: from the metadata object).
-MODEL_FIELDS: dict[str, Any] = {
-    "id": _M.id,
-    "projectId": _M.project_id,
-    "name": _M.name,
-    "version": _M.version,
-    "parentVersionId": _M.parent_version_id,
-    "isLatest": _M.is_latest,
-    "versionNotes": _M.version_notes,
-    "format": _M.format,
-    "sizeBytes": _M.size_bytes,
-    "status": _M.status,
-    "validationError": _M.validation_error,
-    "architecture": _M.architecture,
-    "parameterCount": _M.parameter_count,
-    "contextLength": _M.context_length,
-    "license": _M.license,
-    "isMultimodal": _M.is_multimodal,
-    "defaultTemperature": _M.default_temperature,
-    "defaultTopP": _M.default_top_p,
-    "chatTemplate": _M.chat_template,
-    "workloadType": _M.workload_type,
-    "isPreQuantized": _M.is_pre_quantized,
-    "preQuantizationMethod": _M.pre_quantization_method,
-    "preQuantizationBits": _M.pre_quantization_bits,
-    "numExperts": _M.num_experts,
-    "numExpertsPerTok": _M.num_experts_per_tok,
-    "modelType": None,
-    "extractorVersion": _M.extractor_version,
-    "architectures": None,
-    "extraMetadata": None,
-    "source": _M.source,
-    "isShared": _M.is_shared,
-    "catalogRole": _M.catalog_role,
-    "createdAt": _M.created_at,
-    "updatedAt": _M.updated_at,
-    "statusChangedAt": _M.status_changed_at,
-}
 
 
 def file_json(row: ModelFile) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Celery
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from xerotier.db.models import OutboxMessage
@@ -97,14 +97,25 @@ def relay(
     return sent
 
 
-def prune_published(session_factory: sessionmaker[Session], older_than: timedelta) -> None:
-    """Forget rows published long ago (the lifecycle log keeps the history)."""
+def prune_published(
+    session_factory: sessionmaker[Session], older_than: timedelta, *, batch: int = 1000, max_batches: int = 50
+) -> int:
+    """Delete rows published more than ``older_than`` ago, ``batch`` rows per transaction (the
+    lifecycle log keeps the history); return how many were deleted. Unpublished rows are never
+    touched. At most ``max_batches`` per call, so one call never holds the database for long."""
     cutoff = datetime.now(UTC) - older_than
-    with session_factory() as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.published_at < cutoff)
-            .values(kwargs={})
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
+    deleted = 0
+    for _ in range(max_batches):
+        with session_factory() as session:
+            ids = select(OutboxMessage.id).where(OutboxMessage.published_at < cutoff).limit(batch)
+            result = session.execute(
+                delete(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids.scalar_subquery()))
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        count = int(getattr(result, "rowcount", 0) or 0)
+        deleted += count
+        if count < batch:
+            break
+    return deleted

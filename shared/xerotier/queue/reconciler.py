@@ -112,6 +112,7 @@ class Housekeeper:
                 if time.monotonic() >= next_reconcile:
                     reconcile_once(self.runtime)
                     sweep_backends(self.runtime)
+                    self.prune_outbox()
                     next_reconcile = time.monotonic() + settings.reconcile_interval_seconds
                 if settings.blob_gc_interval_seconds > 0 and time.monotonic() >= next_gc:
                     next_gc = time.monotonic() + settings.blob_gc_interval_seconds
@@ -119,6 +120,12 @@ class Housekeeper:
             except Exception:
                 log.exception("housekeeping failed; retrying")
             self._stop.wait(settings.relay_interval_seconds)
+
+    def prune_outbox(self) -> None:
+        retention = timedelta(hours=self.runtime.settings.outbox_retention_hours)
+        pruned = outbox.prune_published(self.runtime.session_factory, retention)
+        if pruned:
+            log.info("outbox: deleted %d row(s) published more than %s ago", pruned, retention)
 
     def collect_blobs(self) -> None:
         report = collect(
