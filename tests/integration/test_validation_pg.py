@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from support import pickles
 from support.processes import BIN, settings_env, wait_for_status
@@ -190,9 +190,27 @@ def test_a_revalidation_racing_a_delete_answers_404_not_500(pg_api, pg_runtime):
         deleting = connection.begin()
         connection.execute(delete(Model).where(Model.id == uuid.UUID(model_id)))  # holds the row lock
         answer = pool.submit(pg_api.post, f"/v1/models/{model_id}/revalidate")
-        time.sleep(0.5)
+        wait_until_blocked_on_a_lock(pg_runtime, answer)
         assert not answer.done(), "the revalidation should wait for the delete's row lock"
         deleting.commit()
         response = answer.result(timeout=30)
     assert response.status_code == 404, response.text
     assert response.json()["error"]["message"] == "Model not found"
+
+
+def wait_until_blocked_on_a_lock(runtime, answer, timeout: float = 30.0) -> None:
+    """Until another session of this database waits on a lock (the request reached the locked row)."""
+    deadline = time.monotonic() + timeout
+    with runtime.engine.connect() as watcher:
+        while time.monotonic() < deadline and not answer.done():
+            waiting = watcher.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+            )
+            watcher.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the revalidation never waited on the delete's row lock")

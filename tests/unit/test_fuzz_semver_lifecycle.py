@@ -10,6 +10,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -25,13 +26,15 @@ from xerotier.domain.lifecycle import (
     ModelStatus,
     plan_transition,
 )
-from xerotier.domain.semver import Version
+from xerotier.domain.semver import MAX_LENGTH, Version
 from xerotier.errors import IllegalTransition, InvalidInput
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from support.invariants import _chain_violations
 
-NUM = st.integers(min_value=0, max_value=10**30)
+# Bounded so that every drawn version fits Version.MAX_LENGTH (128): 3 numbers of at most 19 digits,
+# at most 2 pre-release and 2 build identifiers: 59 + 1 + 39 + 1 + 17 = 117 characters at most.
+NUM = st.integers(min_value=0, max_value=10**18)
 ALNUM = st.sampled_from("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")
 IDENT = st.one_of(
     NUM.map(str),
@@ -43,21 +46,33 @@ BUILD = st.text(ALNUM, min_size=1, max_size=8)
 @st.composite
 def versions(draw: st.DrawFn) -> str:
     text = f"{draw(NUM)}.{draw(NUM)}.{draw(NUM)}"
-    pre = draw(st.lists(IDENT, max_size=3))
-    build = draw(st.lists(BUILD, max_size=3))
+    pre = draw(st.lists(IDENT, max_size=2))
+    build = draw(st.lists(BUILD, max_size=2))
     if pre:
         text += "-" + ".".join(pre)
     if build:
         text += "+" + ".".join(build)
+    assert len(text) <= MAX_LENGTH
     return text
 
 
 @settings(max_examples=500, deadline=None)
 @given(versions())
 def test_every_valid_version_round_trips(text: str) -> None:
-    if len(text) > 128:
-        return
     assert str(Version.parse(text)) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(versions(), st.integers(min_value=1, max_value=400))
+def test_a_version_longer_than_the_limit_is_refused_naming_the_limit(text: str, extra: int) -> None:
+    over = (
+        text + "+" + "b" * (MAX_LENGTH - len(text) + extra)
+        if "+" not in text
+        else text + "b" * (MAX_LENGTH - len(text) + extra)
+    )
+    assert len(over) > MAX_LENGTH
+    with pytest.raises(InvalidInput, match=f"longer than {MAX_LENGTH} characters"):
+        Version.parse(over)
 
 
 @settings(max_examples=1500, deadline=None)

@@ -60,7 +60,7 @@ def test_sigstop_worker_past_its_lease(fault_runtime, fault_api, reconciler, tin
         time.sleep(lease)
         signal_tree(frozen, signal.SIGCONT)
         print("continued the stopped worker: its late result must change nothing")
-        time.sleep(4)  # the woken task finishes its (now stale) validation
+        wait_for_log(frozen, r"FAULT finished xerotier\.validation\.validate")  # its stale validation
         report = invariants.check(fault_runtime, "sigstop-past-lease", settle_timeout=120)
     finally:
         helper.stop()

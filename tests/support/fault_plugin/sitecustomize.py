@@ -4,7 +4,8 @@ Selected by environment variables (unset: nothing happens):
 
 - ``XEROTIER_FAULT_DIR``: a folder shared by every worker of a test (markers live there);
 - ``XEROTIER_FAULT_SLOW``: ``<task name>=<seconds>[,…]``: sleep before running that task, after
-  printing ``FAULT started <task> <kwargs>`` (so a test can kill the worker mid-task);
+  printing ``FAULT started <task> <kwargs>`` (so a test can kill the worker mid-task), and print
+  ``FAULT finished <task> <kwargs>`` once it has run (so a test can wait for a late result);
 - ``XEROTIER_FAULT_DROP_ONCE``: ``1``: the first delivery of each task (by name and arguments) is
   acknowledged and dropped (``celery.exceptions.Ignore``), as if the broker had lost it.
 """
@@ -52,10 +53,14 @@ def _install() -> None:
                 if drop_once and first_time(key):
                     print(f"FAULT dropped {key}", file=sys.stderr, flush=True)
                     raise Ignore()
-                if name in slow:
-                    print(f"FAULT started {key} pid={os.getpid()}", file=sys.stderr, flush=True)
-                    time.sleep(slow[name])
-                return run(*a, **kw)
+                if name not in slow:
+                    return run(*a, **kw)
+                print(f"FAULT started {key} pid={os.getpid()}", file=sys.stderr, flush=True)
+                time.sleep(slow[name])
+                try:
+                    return run(*a, **kw)
+                finally:
+                    print(f"FAULT finished {key} pid={os.getpid()}", file=sys.stderr, flush=True)
 
             task.run = run_with_faults
             task._fault_wrapped = True
