@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xerotier.domain.lifecycle import ModelStatus
-from xerotier.queue import names
 
 
 @dataclass(frozen=True)
 class Redrive:
-    """Send ``task_name`` again and count one more attempt."""
+    """Send the task of the model's status again (the queue layer knows which) and count one more
+    attempt."""
 
-    task_name: str
     reason: str
 
 
@@ -30,5 +29,5 @@ def decide(status: ModelStatus | str, attempts: int, max_attempts: int) -> Redri
     if status is ModelStatus.VALIDATING:
         if attempts >= max_attempts:
             return GiveUp(f"Validation did not finish after {attempts + 1} attempts; revalidate to retry")
-        return Redrive(names.VALIDATE, f"validation overdue, re-driven (attempt {attempts + 2})")
+        return Redrive(f"validation overdue, re-driven (attempt {attempts + 2})")
     return None

@@ -24,6 +24,8 @@ from xerotier.runtime import Runtime
 from xerotier.storage.collector import collect
 
 log = logging.getLogger(__name__)
+#: The task a re-driven model's status is waiting for.
+REDRIVE_TASKS: dict[ModelStatus, str] = {ModelStatus.VALIDATING: names.VALIDATE}
 
 
 def reconcile_once(
@@ -72,7 +74,7 @@ def reconcile_once(
                     .execution_options(synchronize_session=False)
                 )
                 record_redrive(session, model, action.reason)
-                outbox.enqueue(session, action.task_name, model_id=str(model.id))
+                outbox.enqueue(session, REDRIVE_TASKS[ModelStatus(model.status)], model_id=str(model.id))
                 log.info("reconciler: model %s: %s", model.id, action.reason)
             handled += 1
     return handled
