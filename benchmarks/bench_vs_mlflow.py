@@ -1,6 +1,7 @@
 """Side by side with the MLflow Model Registry, in one run, on the same PostgreSQL, with the shared
 benchmark (``/work/shared/bench/mlflow_bench.py``) driving both through the same phases:
-10,000 model names x 10 versions (100,000 versions) filled by SQL, then set-alias/promote
+10,000 model names x 10 versions (100,000 versions) filled by SQL and ``ANALYZE``d on both sides
+alike, then set-alias/promote
 (first set and re-point), get-latest and get-by-alias, search (page of 50; no filter, name prefix,
 exact name), and 20 concurrent alias sets / promotes on one model for 10 rounds.
 
@@ -83,6 +84,13 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"server not healthy; see {log}")
 
 
+def analyze(dsn: str) -> None:
+    """``ANALYZE`` the whole database after the bulk fill (autovacuum is off on these machines), so
+    neither side's planner works from empty statistics: run on both sides alike."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()
@@ -102,13 +110,22 @@ def run_mlflow(venv: Path, tmp: Path) -> dict:
     )  # fmt: skip
     try:
         wait_healthy(f"http://127.0.0.1:{port}/health", server, log)
+        dsn = f"host=127.0.0.1 port=5432 user=postgres dbname={db}"
+        mlflow_bench = [str(venv / "bin" / "python"), str(BENCH_DIR / "mlflow_bench.py"),
+                        "--target", "mlflow", "--base-url", f"http://127.0.0.1:{port}", "--pg-dsn", dsn,
+                        *COMMON]  # fmt: skip
+        bench_log = (tmp / "mlflow-bench.log").open("ab")
+        subprocess.run(
+            [*mlflow_bench, "--phases", "fill", "--fill-to", str(NAMES), "--fill-mode", "sql",
+             "--out", str(tmp / "mlflow-fill.json")],
+            check=True, cwd=tmp, stdout=bench_log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        analyze(f"postgresql://postgres@127.0.0.1:5432/{db}")  # as on our side: both planners informed
         out = tmp / "mlflow.json"
         subprocess.run(
-            [str(venv / "bin" / "python"), str(BENCH_DIR / "mlflow_bench.py"), "--target", "mlflow",
-             "--base-url", f"http://127.0.0.1:{port}", "--phases", "fill,create,alias,read,search,race",
-             "--models", "100", "--fill-to", str(NAMES), "--fill-mode", "sql",
-             "--pg-dsn", f"host=127.0.0.1 port=5432 user=postgres dbname={db}", "--out", str(out), *COMMON],
-            check=True, cwd=tmp, stdout=(tmp / "mlflow-bench.log").open("wb"), stderr=subprocess.STDOUT,
+            [*mlflow_bench, "--phases", "create,alias,read,search,race", "--models", "100",
+             "--existing", str(NAMES), "--out", str(out)],
+            check=True, cwd=tmp, stdout=bench_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         return json.loads(out.read_text())
     finally:
@@ -130,8 +147,7 @@ def run_ours(tmp: Path) -> dict:
             session.commit()
         with engine.begin() as conn:
             conn.execute(text(OURS_FILL), {"project": project_id, "names": NAMES, "versions": VERSIONS})
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE models"))
+        analyze(ADMIN.rsplit("/", 1)[0] + f"/{db}")
         port, log = free_port(), tmp / "xerotier.log"
         env = {**os.environ, "XEROTIER_DATABASE_URL": url, "XEROTIER_BROKER_URL": REDIS,
                "XEROTIER_BROKER_KEY_PREFIX": f"bench-{secrets.token_hex(3)}:",

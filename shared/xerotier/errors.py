@@ -13,7 +13,8 @@
     └── TransientError            a dependency hiccuped; the task retries with backoff
         └── DatabaseNotMigrated   the schema is behind the code; run `xerotier db upgrade`
 
-HTTP status codes and exit codes are mapped only at the edges (gateway, CLI).
+HTTP status codes and exit codes are mapped only at the edges: ``xerotier.gateway.errors.HTTP_STATUS``
+(one table) and the CLI.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from __future__ import annotations
 
 class XerotierError(Exception):
     """Base of every error the registry raises on purpose."""
-
-    http_status = 500
-    error_type = "internal_error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -35,31 +33,24 @@ class PermanentError(XerotierError):
 
 
 class InvalidInput(PermanentError):
-    http_status = 400
-    error_type = "invalid_request_error"
+    """Bad field, bad path, bad version string …"""
 
 
 class AuthenticationRequired(PermanentError):
-    http_status = 401
-    error_type = "authentication_error"
-
     def __init__(self, message: str = "Authentication required") -> None:
         super().__init__(message)
 
 
 class Forbidden(PermanentError):
-    http_status = 403
-    error_type = "permission_error"
+    """A catalog role or a tier does not allow it."""
 
 
 class NotFound(PermanentError):
-    http_status = 404
-    error_type = "not_found_error"
+    """Also what another project's private resource looks like."""
 
 
 class Conflict(PermanentError):
-    http_status = 409
-    error_type = "conflict_error"
+    """A duplicate, or a state that does not allow the request."""
 
 
 class IllegalTransition(Conflict):
@@ -67,22 +58,15 @@ class IllegalTransition(Conflict):
 
 
 class PayloadTooLarge(PermanentError):
-    http_status = 413
-    error_type = "invalid_request_error"
+    """A body or a file over its limit."""
 
 
 class ValidationFailed(PermanentError):
     """The model's files are not servable; the message becomes ``validationError``."""
 
-    http_status = 422
-    error_type = "validation_error"
-
 
 class TransientError(XerotierError):
     """A dependency failed in a way that may pass: retry with backoff."""
-
-    http_status = 503
-    error_type = "service_unavailable"
 
 
 class DatabaseNotMigrated(TransientError):

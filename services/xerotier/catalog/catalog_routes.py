@@ -9,8 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.schemas import error_responses
 from xerotier.catalog import catalog_handlers
 from xerotier.catalog.catalog_query import MAX_PAGE, CatalogFilter, Cursor
+from xerotier.catalog.schemas import CatalogEntry, CatalogPage, TierList
 from xerotier.domain.tiers import TIERS, allowed_tiers, parse_role
 
 router = APIRouter(tags=["catalog"])
@@ -18,7 +20,11 @@ router = APIRouter(tags=["catalog"])
 INT_MAX, BIGINT_MAX = 2**31 - 1, 2**63 - 1
 
 
-@router.get("/catalog/models", response_model=None)
+@router.get(
+    "/catalog/models",
+    response_model=CatalogPage,
+    responses=error_responses(400, 401),
+)
 async def list_catalog(
     request: Request,
     _caller: Caller = Depends(get_caller),
@@ -57,14 +63,22 @@ async def list_catalog(
     return JSONResponse({"models": page.models, "nextCursor": page.next_cursor})
 
 
-@router.get("/catalog/models/{model_id}")
+@router.get(
+    "/catalog/models/{model_id}",
+    response_model=CatalogEntry,
+    responses=error_responses(400, 401, 404),
+)
 def get_catalog_model(
     model_id: str, request: Request, _caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
     return catalog_handlers.get_catalog_model(get_rt(request), parse_model_id(model_id))
 
 
-@router.get("/tiers")
+@router.get(
+    "/tiers",
+    response_model=TierList,
+    responses=error_responses(401),
+)
 async def list_tiers(_caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Every service tier and the catalog roles it may select."""
     return {

@@ -9,8 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.schemas import error_responses
 from xerotier.catalog import endpoint_handlers
 from xerotier.catalog.endpoint_handlers import parse_endpoint_id
+from xerotier.catalog.schemas import EndpointList, EndpointOut
 from xerotier.catalog.sharing_json import endpoint_json
 
 router = APIRouter(tags=["endpoints"])
@@ -23,7 +25,12 @@ class CreateEndpointBody(BaseModel):
     tier: str = Field(max_length=64)
 
 
-@router.post("/endpoints", status_code=201)
+@router.post(
+    "/endpoints",
+    status_code=201,
+    response_model=EndpointOut,
+    responses=error_responses(400, 401, 403, 404, 409),
+)
 async def create_endpoint(
     body: CreateEndpointBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -34,19 +41,31 @@ async def create_endpoint(
     return endpoint_json(item)
 
 
-@router.get("/endpoints")
+@router.get(
+    "/endpoints",
+    response_model=EndpointList,
+    responses=error_responses(401),
+)
 def list_endpoints(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     items = endpoint_handlers.list_endpoints(get_rt(request), caller.project_id)
     return {"endpoints": [endpoint_json(i) for i in items]}
 
 
-@router.get("/endpoints/{endpoint_id}")
+@router.get(
+    "/endpoints/{endpoint_id}",
+    response_model=EndpointOut,
+    responses=error_responses(400, 401, 404),
+)
 def get_endpoint(endpoint_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     item = endpoint_handlers.get_endpoint(get_rt(request), caller.project_id, parse_endpoint_id(endpoint_id))
     return endpoint_json(item)
 
 
-@router.delete("/endpoints/{endpoint_id}")
+@router.delete(
+    "/endpoints/{endpoint_id}",
+    response_model=EndpointOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 async def delete_endpoint(
     endpoint_id: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from xerotier.catalog.listing import like_prefix
 from xerotier.db.latest import lock_name, lock_name_of, resolve_latest
+from xerotier.db.lookups import get_owned
 from xerotier.db.models import LifecycleEventRow, Model
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
@@ -73,11 +74,8 @@ class PromotionResult:
 
 
 def owned(session: Session, model_id: uuid.UUID, project_id: str) -> Model:
-    """The version if the project owns it; a foreign one looks exactly like a missing one."""
-    model = session.get(Model, model_id)
-    if model is None or model.project_id != project_id:
-        raise NotFound("Model not found")
-    return model
+    """``get_owned`` (kept for the callers' argument order)."""
+    return get_owned(session, project_id, model_id)
 
 
 def find_version_row(connection: Connection, project_id: str, name: str, version: str) -> Row[Any]:

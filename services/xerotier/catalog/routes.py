@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.schemas import EventList, ModelOut, error_responses
 from xerotier.api.serialize import event_json, model_json
 from xerotier.catalog import handlers
 from xerotier.db.revalidation import request_revalidation
@@ -16,20 +17,33 @@ from xerotier.db.revalidation import request_revalidation
 router = APIRouter(tags=["models"])
 
 
-@router.get("/models/{model_id}", response_model=None)
+@router.get(
+    "/models/{model_id}",
+    response_model=ModelOut,
+    responses=error_responses(400, 401, 404),
+)
 async def get_model(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
     project, mid = caller.project_id, parse_model_id(model_id)
     model = await run_in_threadpool(handlers.get_model, get_rt(request), project, mid)
     return JSONResponse(model_json(model))  # JSON-native already: no jsonable_encoder walk
 
 
-@router.get("/models/{model_id}/events")
+@router.get(
+    "/models/{model_id}/events",
+    response_model=EventList,
+    responses=error_responses(400, 401, 404),
+)
 def model_events(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     rows = handlers.lifecycle_events(get_rt(request), caller.project_id, parse_model_id(model_id))
     return {"events": [event_json(r) for r in rows]}
 
 
-@router.post("/models/{model_id}/revalidate", status_code=202)
+@router.post(
+    "/models/{model_id}/revalidate",
+    status_code=202,
+    response_model=ModelOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 def revalidate(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     model = request_revalidation(get_rt(request), parse_model_id(model_id), caller.project_id)
     return model_json(model)

@@ -8,13 +8,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.schemas import error_responses
 from xerotier.catalog import sharing_handlers
+from xerotier.catalog.schemas import SharedModelOut
 from xerotier.catalog.sharing_json import owned_model_json
 
 router = APIRouter(tags=["sharing"])
 
 
-@router.post("/models/{model_id}/share")
+@router.post(
+    "/models/{model_id}/share",
+    response_model=SharedModelOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 async def share(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Publish the model's manifest in the public catalog (role ``deployable``)."""
     mid = parse_model_id(model_id)
@@ -22,7 +28,11 @@ async def share(model_id: str, request: Request, caller: Caller = Depends(get_ca
     return owned_model_json(model)
 
 
-@router.post("/models/{model_id}/unshare")
+@router.post(
+    "/models/{model_id}/unshare",
+    response_model=SharedModelOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 async def unshare(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Remove the model from the catalog; endpoints already provisioned keep serving."""
     mid = parse_model_id(model_id)

@@ -144,6 +144,8 @@ _LATEST_OR_ANCHOR = select(_MODELS).where(
     *_SAME_NAME, or_(_MODELS.c.is_latest, _MODELS.c.id == bindparam("model_id"))
 )
 _VERSIONS_OF_NAME = select(_MODELS).where(*_SAME_NAME)
+
+
 def _reuse_files(runtime: Runtime, session: Session, parent: Row[Any], model_id: uuid.UUID) -> None:
     # blob rows are locked in digest order, as everywhere: concurrent copies and deletes never deadlock
     files = list(

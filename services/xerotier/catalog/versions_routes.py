@@ -11,9 +11,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.schemas import ModelList, ModelOut, VersionList, error_responses
 from xerotier.api.serialize import model_json
 from xerotier.catalog import management, promotion, versions_handlers
 from xerotier.catalog.listing import MAX_LIMIT, ListFilter
+from xerotier.catalog.schemas import DeleteResult, History, PromotionOut, VersionDiff
 from xerotier.db.models import Model
 from xerotier.db.versioning_models import PromotionEvent
 from xerotier.domain.versioning import PromotionKind
@@ -62,7 +64,11 @@ def _brief(model: Model) -> dict[str, Any]:
 # ---- model management -------------------------------------------------------------------------
 
 
-@router.get("/models", response_model=None)
+@router.get(
+    "/models",
+    response_model=ModelList,
+    responses=error_responses(400, 401),
+)
 async def list_models(
     request: Request,
     caller: Caller = Depends(get_caller),
@@ -82,7 +88,11 @@ async def list_models(
     return JSONResponse({"models": [model_json(m) for m in page.rows], "nextCursor": page.next_cursor})
 
 
-@router.patch("/models/{model_id}")
+@router.patch(
+    "/models/{model_id}",
+    response_model=ModelOut,
+    responses=error_responses(400, 401, 404),
+)
 def update_model(
     model_id: str, body: UpdateBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -91,7 +101,11 @@ def update_model(
     return model_json(model)
 
 
-@router.post("/models/{model_id}/rename")
+@router.post(
+    "/models/{model_id}/rename",
+    response_model=ModelOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 def rename_model(
     model_id: str, body: RenameBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -100,7 +114,11 @@ def rename_model(
     )
 
 
-@router.delete("/models/{model_id}")
+@router.delete(
+    "/models/{model_id}",
+    response_model=DeleteResult,
+    responses=error_responses(400, 401, 404, 409),
+)
 def delete_model(
     model_id: str,
     request: Request,
@@ -122,7 +140,11 @@ def delete_model(
 # ---- versions ---------------------------------------------------------------------------------
 
 
-@router.get("/models/{model_id}/versions", response_model=None)
+@router.get(
+    "/models/{model_id}/versions",
+    response_model=VersionList,
+    responses=error_responses(400, 401, 404),
+)
 async def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
     """Highest precedence first."""
     project, mid = caller.project_id, parse_model_id(model_id)
@@ -130,7 +152,12 @@ async def list_versions(model_id: str, request: Request, caller: Caller = Depend
     return JSONResponse({"versions": [model_json(m) for m in rows]})
 
 
-@router.post("/models/{model_id}/versions", status_code=201, response_model=None)
+@router.post(
+    "/models/{model_id}/versions",
+    status_code=201,
+    response_model=ModelOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 async def create_version(
     model_id: str, body: CreateVersionBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> Response:
@@ -141,7 +168,11 @@ async def create_version(
     return JSONResponse(model_json(model), status_code=201)
 
 
-@router.get("/models/{model_id}/versions/history")
+@router.get(
+    "/models/{model_id}/versions/history",
+    response_model=History,
+    responses=error_responses(400, 401, 404),
+)
 def version_history(
     model_id: str,
     request: Request,
@@ -152,7 +183,11 @@ def version_history(
     return {"history": [history_json(r) for r in rows]}
 
 
-@router.get("/models/{model_id}/versions/diff")
+@router.get(
+    "/models/{model_id}/versions/diff",
+    response_model=VersionDiff,
+    responses=error_responses(400, 401, 404),
+)
 def version_diff(
     model_id: str,
     request: Request,
@@ -170,7 +205,11 @@ def _promotion_response(result: promotion.PromotionResult) -> JSONResponse:
     return JSONResponse(body, status_code=202 if result.outcome == "pending" else 200)
 
 
-@router.post("/models/{model_id}/versions/{version}/promote")
+@router.post(
+    "/models/{model_id}/versions/{version}/promote",
+    response_model=PromotionOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 def promote_version(
     model_id: str, version: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> JSONResponse:
@@ -181,7 +220,11 @@ def promote_version(
     return _promotion_response(result)
 
 
-@router.post("/models/{model_id}/versions/{version}/rollback")
+@router.post(
+    "/models/{model_id}/versions/{version}/rollback",
+    response_model=PromotionOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 def rollback_version(
     model_id: str, version: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> JSONResponse:

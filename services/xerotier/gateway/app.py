@@ -18,6 +18,7 @@ from xerotier.gateway.errors import install_error_handlers
 from xerotier.gateway.health import router as health_router
 from xerotier.gateway.keys_routes import router as keys_router
 from xerotier.gateway.observability import install_observability
+from xerotier.gateway.openapi import install_openapi
 from xerotier.loading.routes import router as loading_router
 from xerotier.runtime import Runtime, get_runtime
 from xerotier.upload.event_routes import router as upload_events_router
@@ -53,4 +54,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         app.include_router(router, prefix="/v1")
         app.include_router(router, prefix="/{project_id}/v1")
     install_dashboard(app)
+    install_openapi(app)
     return app

@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.schemas import error_responses
 from xerotier.db import api_keys
 from xerotier.db.models import Project
 from xerotier.db.projects import create_key
 from xerotier.errors import InvalidInput, NotFound
+from xerotier.gateway.schemas import KeyList, KeyOut, MintedKey
 
 router = APIRouter(tags=["keys"])
 
@@ -43,14 +45,23 @@ def parse_key_id(key_id: str) -> str:
         raise InvalidInput("Invalid key ID") from None
 
 
-@router.get("/keys")
+@router.get(
+    "/keys",
+    response_model=KeyList,
+    responses=error_responses(401),
+)
 def list_keys(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     with get_rt(request).session_factory() as session:
         keys = api_keys.list_keys(session, caller.project_slug)
     return {"keys": [key_json(k) for k in keys]}
 
 
-@router.post("/keys", status_code=201)
+@router.post(
+    "/keys",
+    status_code=201,
+    response_model=MintedKey,
+    responses=error_responses(400, 401),
+)
 def mint_key(
     request: Request, body: MintKeyBody | None = None, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -65,7 +76,11 @@ def mint_key(
     return {**key_json(info), "key": full}
 
 
-@router.delete("/keys/{key_id}")
+@router.delete(
+    "/keys/{key_id}",
+    response_model=KeyOut,
+    responses=error_responses(400, 401, 404),
+)
 def revoke_key(key_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Revoke one of the caller's project's keys; another project's key is not found."""
     with get_rt(request).unit_of_work() as session:

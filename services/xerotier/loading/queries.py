@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from xerotier.db.backends import is_alive
-from xerotier.db.models import Backend, Endpoint, Load, Model
+from xerotier.db.lookups import get_visible
+from xerotier.db.models import Backend, Endpoint, Load
 from xerotier.domain.inventory import Inventory
 from xerotier.errors import Conflict, NotFound
 from xerotier.loading import statuses as st
@@ -20,12 +21,7 @@ from xerotier.loading.inputs import shape_of
 from xerotier.loading.planner import PlanOptions, plan_load
 from xerotier.runtime import Runtime
 
-
-def _visible_model(session, project_id: str, model_id: uuid.UUID) -> Model:  # type: ignore[no-untyped-def]
-    model = session.get(Model, model_id)
-    if model is None or (model.project_id != project_id and not model.is_shared):
-        raise NotFound("Model not found")
-    return model
+_visible_model = get_visible
 
 
 def plan_for_model(

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.schemas import error_responses
 from xerotier.errors import InvalidInput
 from xerotier.loading import queries
+from xerotier.loading.schemas import BackendList, BackendOut, LoadPlanOut, Resolution
 from xerotier.loading.targets import target_inventory
 
 router = APIRouter(tags=["loading"])
@@ -38,7 +40,11 @@ class ResolveRequest(BaseModel):
     maxTokens: int | None = Field(None, ge=1)
 
 
-@router.post("/models/{model_id}/load-plan")
+@router.post(
+    "/models/{model_id}/load-plan",
+    response_model=LoadPlanOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 def load_plan(
     model_id: str, request: Request, body: LoadPlanRequest | None = None, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -71,17 +77,29 @@ def load_plan(
     )
 
 
-@router.get("/backends")
+@router.get(
+    "/backends",
+    response_model=BackendList,
+    responses=error_responses(401),
+)
 def list_backends(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     return {"backends": queries.list_backends(get_rt(request), caller.project_id)}
 
 
-@router.get("/backends/{backend_id}")
+@router.get(
+    "/backends/{backend_id}",
+    response_model=BackendOut,
+    responses=error_responses(401, 404),
+)
 def get_backend(backend_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     return queries.list_backends(get_rt(request), caller.project_id, backend_id)[0]
 
 
-@router.post("/endpoints/{endpoint_id}/resolve")
+@router.post(
+    "/endpoints/{endpoint_id}/resolve",
+    response_model=Resolution,
+    responses=error_responses(400, 401, 404, 409),
+)
 def resolve(
     endpoint_id: str,
     request: Request,

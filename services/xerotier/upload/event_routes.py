@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.schemas import ModelOut, error_responses
 from xerotier.api.serialize import model_json
 from xerotier.db.models import Model
 from xerotier.domain.semver import DEFAULT_VERSION
@@ -16,12 +17,18 @@ from xerotier.errors import InvalidInput
 from xerotier.queue import names, outbox
 from xerotier.upload import hub_import
 from xerotier.upload.bucket_events import parse_notification
+from xerotier.upload.schemas import EventsAccepted
 
 router = APIRouter(tags=["upload"])
 MAX_EVENT_BYTES = 4 << 20
 
 
-@router.post("/upload-events", status_code=202)
+@router.post(
+    "/upload-events",
+    status_code=202,
+    response_model=EventsAccepted,
+    responses=error_responses(400, 401),
+)
 async def upload_events(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """An S3/MinIO bucket notification for the caller's project, handed to the upload worker."""
     raw = await request.body()
@@ -55,7 +62,12 @@ def import_json(model: Model) -> dict[str, Any]:
     return {**model_json(model), "source": model.source}
 
 
-@router.post("/models/import", status_code=202)
+@router.post(
+    "/models/import",
+    status_code=202,
+    response_model=ModelOut,
+    responses=error_responses(400, 401, 409),
+)
 def import_model(body: ImportBody, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Import ``repo`` (``org/name[@revision]``) from the Hugging Face Hub as a new model version."""
     spec = hub_import.HubImport(

@@ -13,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xerotier.db import blob_refs
+from xerotier.db.lookups import get_owned
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
 from xerotier.domain.semver import DEFAULT_VERSION, Version
-from xerotier.errors import Conflict, InvalidInput, NotFound
+from xerotier.errors import Conflict, InvalidInput
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
 from xerotier.storage.blobs import StoredBlob
@@ -50,11 +51,8 @@ def _check_new_model(spec: NewModel) -> None:
 
 
 def owned_model(session: Session, model_id: uuid.UUID, project_id: str) -> Model:
-    """The model if the project owns it; a foreign model looks exactly like a missing one."""
-    model = session.get(Model, model_id)
-    if model is None or model.project_id != project_id:
-        raise NotFound("Model not found")
-    return model
+    """``get_owned`` (kept for the callers' argument order)."""
+    return get_owned(session, project_id, model_id)
 
 
 def create_model(
@@ -131,12 +129,7 @@ def record_file(
 ) -> ModelFile:
     """Attach ``blob`` at ``path`` (replacing a file sent before), counting the blob reference."""
     with runtime.unit_of_work() as session:
-        query = select(Model).where(Model.id == model_id)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        model = session.scalar(query)
-        if model is None or model.project_id != project_id:
-            raise NotFound("Model not found")
+        model = get_owned(session, project_id, model_id, for_update=True)
         _require_uploading(model)
         previous = session.scalar(
             select(ModelFile).where(ModelFile.model_id == model_id, ModelFile.path == path)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.schemas import FileList, FileOut, ModelOut, error_responses
 from xerotier.api.serialize import file_json, model_json
 from xerotier.domain.paths import normalize_model_path
 from xerotier.domain.semver import DEFAULT_VERSION
@@ -34,7 +35,12 @@ class CreateModelBody(BaseModel):
     version_notes: str | None = Field(None, alias="versionNotes")
 
 
-@router.post("/models", status_code=201)
+@router.post(
+    "/models",
+    status_code=201,
+    response_model=ModelOut,
+    responses=error_responses(400, 401, 409),
+)
 def create_model(
     body: CreateModelBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -64,7 +70,12 @@ def client_digest(request: Request) -> str | None:
     return None
 
 
-@router.put("/models/{model_id}/files/{file_path:path}", status_code=201)
+@router.put(
+    "/models/{model_id}/files/{file_path:path}",
+    status_code=201,
+    response_model=FileOut,
+    responses=error_responses(400, 401, 404, 409, 413),
+)
 async def put_file(
     model_id: str, file_path: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
@@ -92,12 +103,21 @@ async def put_file(
     return file_json(row)
 
 
-@router.get("/models/{model_id}/files")
+@router.get(
+    "/models/{model_id}/files",
+    response_model=FileList,
+    responses=error_responses(400, 401, 404),
+)
 def list_files(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     rows = handlers.list_files(get_rt(request), caller.project_id, parse_model_id(model_id))
     return {"files": [file_json(r) for r in rows]}
 
 
-@router.post("/models/{model_id}/complete", status_code=202)
+@router.post(
+    "/models/{model_id}/complete",
+    status_code=202,
+    response_model=ModelOut,
+    responses=error_responses(400, 401, 404, 409),
+)
 def complete(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     return model_json(handlers.complete(get_rt(request), caller.project_id, parse_model_id(model_id)))

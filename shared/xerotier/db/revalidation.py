@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from xerotier.db.lookups import get_owned
 from xerotier.db.models import Model
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.lifecycle import LifecycleEvent
-from xerotier.errors import Conflict, NotFound
+from xerotier.errors import Conflict
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
 
@@ -17,9 +18,7 @@ def request_revalidation(runtime: Runtime, model_id: uuid.UUID, project_id: str 
     """Move a ready or error model back to validating and enqueue its validation."""
     with runtime.unit_of_work() as session:
         # Row-locked: a concurrent delete or transition waits for this one, or went first (404/409).
-        model = session.get(Model, model_id, with_for_update=True)
-        if model is None or (project_id is not None and model.project_id != project_id):
-            raise NotFound("Model not found")
+        model = get_owned(session, project_id, model_id, for_update=True)
         moved = apply_transition(
             session,
             model_id,
