@@ -60,7 +60,7 @@ _UUIDS = ("id", "parentVersionId")
 _TIMES = ("createdAt", "updatedAt", "statusChangedAt", "sharedAt")
 
 
-def entry_json(row: Mapping[str, Any]) -> dict[str, Any]:
+def entry_json(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A catalog entry: JSON-native values only (the route writes the body directly)."""
     entry = dict(row)
     for field in _UUIDS:

@@ -56,7 +56,7 @@ def list_statement(flt: ListFilter, cursor: str | None, postgres: bool) -> Selec
         architecture=flt.architecture is not None,
         workload_type=flt.workload_type is not None,
         name_prefix=bool(flt.name_prefix),
-        name_below=bool(flt.name_prefix) and prefix_successor(flt.name_prefix) is not None,
+        name_below=bool(flt.name_prefix) and prefix_successor(flt.name_prefix or "") is not None,
         cursor=bool(cursor),
         postgres=postgres,
     )

@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, bindparam, delete, exists, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -36,7 +36,7 @@ from xerotier.domain.versioning import (
 from xerotier.errors import Conflict, NotFound
 from xerotier.runtime import Runtime
 
-_MODELS = Model.__table__
+_MODELS = cast(Table, Model.__table__)
 # The pointer's statements, built once (Core: no ORM bookkeeping on the promote path).
 _CLEAR_LATEST = (
     update(_MODELS)
@@ -60,8 +60,8 @@ _VERSIONS_STARTING_WITH = select(_MODELS).where(
     _MODELS.c.name == bindparam("name"),
     _MODELS.c.version.like(bindparam("version_like"), escape="\\"),
 )
-_RECORD_EVENT = insert(PromotionEvent.__table__)
-_DROP_PENDING = delete(PendingPromotion.__table__).where(
+_RECORD_EVENT = insert(cast(Table, PromotionEvent.__table__))
+_DROP_PENDING = delete(cast(Table, PendingPromotion.__table__)).where(
     PendingPromotion.__table__.c.project_id == bindparam("b_project"),
     PendingPromotion.__table__.c.name == bindparam("b_name"),
 )
@@ -117,7 +117,7 @@ def move_latest(
     session.flush()  # the statements below go to the connection directly: pending changes first
     connection = session.connection()
     # statements, not attribute changes: a stale in-memory flag must never skip the clearing UPDATE
-    previous = connection.execute(
+    previous: Model | Row[Any] | None = connection.execute(
         _CLEAR_LATEST, {"b_project": target.project_id, "b_name": target.name, "b_now": now}
     ).first()
     promoted = connection.execute(_SET_LATEST, {"b_target": target.id, "b_now": now}).one()
@@ -141,7 +141,7 @@ def move_latest(
     return promoted
 
 
-def _sync_latest_flags(session: Session, target: Model, now: datetime) -> None:
+def _sync_latest_flags(session: Session, target: Model | Row[Any], now: datetime) -> None:
     """Loaded versions of ``target``'s name take the flags the two updates just wrote."""
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Model) and obj.project_id == target.project_id and obj.name == target.name:

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, insert, or_, select
+from sqlalchemy import Row, Table, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,9 @@ def _duplicate(name: str, version: str) -> Conflict:
     return Conflict(f"Model '{name}' version {version} already exists")
 
 
-def create_version(runtime: Runtime, project_id: str, model_id: uuid.UUID, spec: NewVersion) -> Row[Any]:
+def create_version(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, spec: NewVersion
+) -> Model | Row[Any]:
     """A new version of the model's name whose parent is the latest; ``uploading``, or ``validating``
     at once when it reuses the parent's files (``copy_files``: blob references, no bytes copied).
     Returns the new row of the models table (the attributes of ``Model``)."""
@@ -134,8 +136,8 @@ def _event_values(version: dict[str, Any], parent: Any, spec: NewVersion) -> dic
     }
 
 
-_MODELS = Model.__table__
-_EVENTS = LifecycleEventRow.__table__
+_MODELS = cast(Table, Model.__table__)
+_EVENTS = cast(Table, LifecycleEventRow.__table__)
 # Built once: creating a version is a hot path (the unset columns take their Python defaults).
 _INSERT_VERSION = insert(_MODELS).returning(*_MODELS.c)
 _INSERT_EVENT = insert(_EVENTS)

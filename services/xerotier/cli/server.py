@@ -35,7 +35,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
-def _migrated_runtime(services: list[str] | None = None):  # type: ignore[no-untyped-def]
+def _migrated_runtime(services: list[str] | None = None):
     """The process's runtime, or a one-line exit when the database is not migrated."""
     from xerotier.db.migrate import ensure_migrated
     from xerotier.runtime import Runtime, set_runtime

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -73,7 +74,7 @@ class ObservabilityMiddleware:
         responding = False
         started = time.perf_counter()
 
-        async def send_wrapper(message: dict[str, Any]) -> None:
+        async def send_wrapper(message: MutableMapping[str, Any]) -> None:
             nonlocal status, responding
             if message["type"] == "http.response.start":
                 status, responding = message["status"], True

@@ -46,9 +46,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         settings.watching.server_timeout = 60
 
     @kopf.timer(GROUP, VERSION, PLURAL, interval=config.operator_interval_seconds, registry=registry)
-    def reconcile_model(
-        spec: dict[str, Any], status: dict[str, Any], meta: dict[str, Any], patch: Any, logger: Any, **_: Any
-    ) -> None:
+    def reconcile_model(spec: Any, status: Any, meta: Any, patch: Any, logger: Any, **_: Any) -> None:
         generation = int(meta.get("generation") or 1)
         try:
             wanted = parse_spec(dict(spec))
@@ -72,7 +70,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             logger.info("phase %s: %s", new["phase"], new["message"])
 
     @kopf.on.delete(GROUP, VERSION, PLURAL, registry=registry)
-    def release_model(spec: dict[str, Any], status: dict[str, Any], logger: Any, **_: Any) -> None:
+    def release_model(spec: Any, status: Any, logger: Any, **_: Any) -> None:
         with client() as http:
             api = RegistryApi(http, str(spec.get("project")))
             try:

@@ -49,7 +49,7 @@ def _condition(
         "status": value,
         "reason": reason,
         "message": message,
-        "lastTransitionTime": now if changed else old.get("lastTransitionTime", now),
+        "lastTransitionTime": now if changed or old is None else old.get("lastTransitionTime", now),
         "observedGeneration": generation,
     }
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xerotier.db.models import Backend, Load
+from xerotier.db.results import rowcount
 from xerotier.queue import names
 
 
@@ -42,7 +43,7 @@ def heartbeat(session: Session, backend_id: str) -> bool:
         .values(heartbeat_at=datetime.now(UTC))
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def is_alive(backend: Backend, dead_after: timedelta, now: datetime | None = None) -> bool:

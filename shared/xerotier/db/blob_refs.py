@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from xerotier.db.models import Blob, ModelFile
+from xerotier.db.results import rowcount
 
 
 def add_ref(session: Session, sha256: str, size: int) -> None:
@@ -68,7 +69,7 @@ def forget_unreferenced(session: Session, sha256: str, released_before: datetime
         .where(Blob.sha256 == sha256, Blob.refcount == 0, Blob.released_at < released_before)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def known_digests(session: Session, digests: list[str]) -> set[str]:

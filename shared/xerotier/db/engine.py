@@ -24,7 +24,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _configure(dbapi_connection, _record) -> None:
         # Take over transaction control from pysqlite, so that BEGIN IMMEDIATE below is ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -35,7 +35,7 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _begin(conn) -> None:
         # A deferred transaction that later writes fails at once with "database is locked" when
         # another writer got there first; IMMEDIATE waits on busy_timeout instead.
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from xerotier.db.models import LifecycleEventRow, Model
+from xerotier.db.results import rowcount
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus, plan_transition
 from xerotier.queue import names, outbox
 
@@ -19,7 +20,7 @@ from xerotier.queue import names, outbox
 NOTIFY_CATALOG: frozenset[ModelStatus] = frozenset({ModelStatus.READY, ModelStatus.ERROR})
 
 #: Adds the outgoing tasks of a transition to the session (see ``xerotier.queue.outbox.enqueue``).
-TaskWriter = Callable[[Session], None]
+TaskWriter = Callable[[Session], object]  # what it returns is ignored
 
 
 def apply_transition(
@@ -55,7 +56,7 @@ def apply_transition(
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return False
     session.add(
         LifecycleEventRow(

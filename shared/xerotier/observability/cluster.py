@@ -50,7 +50,7 @@ class ClusterCollector(Collector):
         yield from self._safely("models by status", self._models)
         yield from self._safely("lifecycle transitions", self._transitions)
 
-    def _safely(self, what: str, produce) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
+    def _safely(self, what: str, produce) -> Iterator[Metric]:
         try:
             yield from produce()
         except Exception as exc:

@@ -24,7 +24,8 @@ TRANSPORT = "xerotier.queue.fs_transport:Transport"
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's filesystem channel already differs from its base (payload vs message): match the former
+    def _put(self, queue: Any, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         # a leading dot: ``_get`` matches what follows the first dot against "<queue>.msg"

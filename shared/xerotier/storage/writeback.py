@@ -17,7 +17,7 @@ SYNC_FILE_RANGE_WRITE = 2
 
 
 @cache
-def _sync_file_range():  # type: ignore[no-untyped-def]
+def _sync_file_range():
     if not sys.platform.startswith("linux"):
         return None
     try:
