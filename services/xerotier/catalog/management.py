@@ -26,6 +26,7 @@ from xerotier.db.async_reads import AsyncReader, compile_for_psycopg
 from xerotier.db.latest import lock_name, lock_name_of, reload_after_lock
 from xerotier.db.models import Endpoint, Model, ModelFile
 from xerotier.db.reads import autocommit_connection
+from xerotier.db.registry_models import RegisteredModel
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
 from xerotier.domain.versioning import PromotionKind, newest_first
@@ -181,7 +182,12 @@ def rename(runtime: Runtime, project_id: str, model_id: uuid.UUID, new_name: str
             )
             if taken is not None:
                 raise Conflict(f"A model named '{new_name}' already exists in this project")
-            for table in (Model, PendingPromotion, PromotionEvent):
+            session.execute(  # a registered model of the new name without versions is a leftover
+                delete(RegisteredModel).where(
+                    RegisteredModel.project_id == project_id, RegisteredModel.name == new_name
+                )
+            )
+            for table in (Model, PendingPromotion, PromotionEvent, RegisteredModel):
                 session.execute(
                     update(table)
                     .where(table.project_id == project_id, table.name == old_name)
@@ -270,6 +276,12 @@ def delete_version(
         )
         session.delete(model)
         session.flush()
+        if not others:  # the last version: the model goes with it
+            session.execute(
+                delete(RegisteredModel).where(
+                    RegisteredModel.project_id == project_id, RegisteredModel.name == deleted.name
+                )
+            )
         new_latest = None
         if was_latest:
             servable = [m for m in others if m.status in SERVABLE]
@@ -304,6 +316,11 @@ def delete_model(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list
         )
         session.execute(
             delete(PromotionEvent).where(PromotionEvent.project_id == project_id, PromotionEvent.name == name)
+        )
+        session.execute(
+            delete(RegisteredModel).where(
+                RegisteredModel.project_id == project_id, RegisteredModel.name == name
+            )
         )
         session.execute(
             delete(Model)

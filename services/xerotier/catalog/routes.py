@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from xerotier.api.deps import Caller, async_reader, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, async_reader, get_caller, get_rt
+from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.serialize import event_json, model_json
 from xerotier.catalog import handlers
 from xerotier.db.revalidation import request_revalidation
@@ -19,7 +20,8 @@ router = APIRouter(tags=["models"])
 @router.get("/models/{model_id}", response_model=None)
 async def get_model(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
     """On PostgreSQL read on the event loop and rendered by the database; else in the thread pool."""
-    project, mid, reader = caller.project_id, parse_model_id(model_id), async_reader(request)
+    project, reader = caller.project_id, async_reader(request)
+    mid = await resolve_model_id(request, caller, model_id)
     if reader is not None:
         return Response(
             await handlers.get_model_rendered(reader, project, mid), media_type="application/json"
@@ -30,11 +32,15 @@ async def get_model(model_id: str, request: Request, caller: Caller = Depends(ge
 
 @router.get("/models/{model_id}/events")
 def model_events(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    rows = handlers.lifecycle_events(get_rt(request), caller.project_id, parse_model_id(model_id))
+    rows = handlers.lifecycle_events(
+        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id)
+    )
     return {"events": [event_json(r) for r in rows]}
 
 
 @router.post("/models/{model_id}/revalidate", status_code=202)
 def revalidate(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    model = request_revalidation(get_rt(request), parse_model_id(model_id), caller.project_id)
+    model = request_revalidation(
+        get_rt(request), model_id_of(get_rt(request), caller.project_id, model_id), caller.project_id
+    )
     return model_json(model)

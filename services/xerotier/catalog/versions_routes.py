@@ -11,7 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from xerotier.api.deps import Caller, async_reader, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, async_reader, get_caller, get_rt
+from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.serialize import model_json
 from xerotier.catalog import management, promotion, versions_handlers
 from xerotier.catalog.listing import MAX_LIMIT, ListFilter
@@ -97,7 +98,9 @@ def update_model(
     model_id: str, body: UpdateBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
     given = {k: getattr(body, k) for k in body.model_fields_set}
-    model = management.update_version(get_rt(request), caller.project_id, parse_model_id(model_id), **given)
+    model = management.update_version(
+        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id), **given
+    )
     return model_json(model)
 
 
@@ -106,7 +109,12 @@ def rename_model(
     model_id: str, body: RenameBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
     return model_json(
-        management.rename(get_rt(request), caller.project_id, parse_model_id(model_id), body.name)
+        management.rename(
+            get_rt(request),
+            caller.project_id,
+            model_id_of(get_rt(request), caller.project_id, model_id),
+            body.name,
+        )
     )
 
 
@@ -119,7 +127,8 @@ def delete_model(
     all_versions: bool = Query(False, alias="allVersions"),
 ) -> dict[str, Any]:
     """Delete one version, or with ``allVersions=true`` every version of the model."""
-    runtime, mid = get_rt(request), parse_model_id(model_id)
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
     if all_versions:
         deleted = management.delete_model(runtime, caller.project_id, mid)
         return {"deleted": [_brief(m) for m in deleted], "latest": None}
@@ -136,7 +145,8 @@ def delete_model(
 async def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
     """Highest precedence first. On PostgreSQL one statement on the event loop, each version
     rendered by the database; else in the thread pool."""
-    project, mid, reader = caller.project_id, parse_model_id(model_id), async_reader(request)
+    project, reader = caller.project_id, async_reader(request)
+    mid = await resolve_model_id(request, caller, model_id)
     if reader is not None:
         versions = await versions_handlers.list_versions_rendered(reader, project, mid)
         return Response('{"versions":[' + ",".join(versions) + "]}", media_type="application/json")
@@ -151,7 +161,8 @@ async def create_version(
     """On PostgreSQL a version of new files is created on the event loop, in one pipelined
     transaction; copying the parent's files (and SQLite) runs in the thread pool."""
     spec = versions_handlers.NewVersion(body.version, body.version_notes, body.copy_files)
-    runtime, mid, reader = get_rt(request), parse_model_id(model_id), async_reader(request)
+    runtime, reader = get_rt(request), async_reader(request)
+    mid = await resolve_model_id(request, caller, model_id)
     if reader is not None and not spec.copy_files:
         created = await versions_handlers.create_version_rendered(
             runtime, reader, caller.project_id, mid, spec
@@ -168,7 +179,9 @@ def version_history(
     caller: Caller = Depends(get_caller),
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    rows = versions_handlers.history(get_rt(request), caller.project_id, parse_model_id(model_id), limit)
+    rows = versions_handlers.history(
+        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id), limit
+    )
     return {"history": [history_json(r) for r in rows]}
 
 
@@ -180,7 +193,7 @@ def version_diff(
     from_version: str = Query(..., alias="from", max_length=128),
     to_version: str = Query(..., alias="to", max_length=128),
 ) -> dict[str, Any]:
-    mid = parse_model_id(model_id)
+    mid = model_id_of(get_rt(request), caller.project_id, model_id)
     return versions_handlers.diff(get_rt(request), caller.project_id, mid, from_version, to_version)
 
 
@@ -196,7 +209,11 @@ def promote_version(
 ) -> JSONResponse:
     """Make ``version`` latest now (200), or when it becomes ready (202, pending)."""
     result = promotion.promote(
-        get_rt(request), caller.project_id, parse_model_id(model_id), version, caller.key_id
+        get_rt(request),
+        caller.project_id,
+        model_id_of(get_rt(request), caller.project_id, model_id),
+        version,
+        caller.key_id,
     )
     return _promotion_response(result)
 
@@ -209,7 +226,7 @@ def rollback_version(
     result = promotion.promote(
         get_rt(request),
         caller.project_id,
-        parse_model_id(model_id),
+        model_id_of(get_rt(request), caller.project_id, model_id),
         version,
         caller.key_id,
         PromotionKind.ROLLBACK,

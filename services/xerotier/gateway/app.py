@@ -17,9 +17,11 @@ from xerotier.dashboard.mount import install_dashboard
 from xerotier.db.async_reads import AsyncReader, conninfo
 from xerotier.db.engine import is_postgres
 from xerotier.db.migrate import ensure_migrated
+from xerotier.download.routes import router as download_router
 from xerotier.gateway.errors import install_error_handlers
 from xerotier.gateway.health import router as health_router
 from xerotier.gateway.keys_routes import router as keys_router
+from xerotier.gateway.model_paths import EncodedModelSegment
 from xerotier.gateway.observability import install_observability
 from xerotier.gateway.verified_answers import AnswerAfterVerification
 from xerotier.loading.routes import router as loading_router
@@ -30,6 +32,7 @@ from xerotier.upload.routes import router as upload_router
 #: Every service router, mounted under both base paths.
 SERVICE_ROUTERS: list[APIRouter] = [
     upload_router,
+    download_router,
     upload_events_router,
     catalog_router,
     versions_router,
@@ -63,6 +66,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(AnswerAfterVerification)  # inside the observability middleware
     install_observability(app)
+    app.add_middleware(EncodedModelSegment)  # outermost: before any routing
     app.include_router(health_router)
     for router in SERVICE_ROUTERS:
         app.include_router(router, prefix="/v1")
