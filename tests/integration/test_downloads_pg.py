@@ -55,7 +55,7 @@ def test_get_and_head_stream_the_bytes_with_their_digest(pg_api):
     assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == f'"{digest}"'
     assert head.headers["content-length"] == str(len(WEIGHTS))
     assert pg_api.get("/v1/models/dl-tiny/files/sub/config.json").content == CONFIG
-    scoped = pg_api.get(f"/test/v1/models/dl-tiny@1.0.0/files/sub/config.json")
+    scoped = pg_api.get("/test/v1/models/dl-tiny@1.0.0/files/sub/config.json")
     assert scoped.status_code == 200 and scoped.content == CONFIG
 
 

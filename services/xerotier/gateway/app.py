@@ -24,6 +24,7 @@ from xerotier.gateway.keys_routes import router as keys_router
 from xerotier.gateway.model_paths import EncodedModelSegment
 from xerotier.gateway.observability import install_observability
 from xerotier.gateway.verified_answers import AnswerAfterVerification
+from xerotier.hub.routes import router as hub_router
 from xerotier.loading.routes import router as loading_router
 from xerotier.runtime import Runtime, get_runtime
 from xerotier.upload.event_routes import router as upload_events_router
@@ -71,5 +72,6 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for router in SERVICE_ROUTERS:
         app.include_router(router, prefix="/v1")
         app.include_router(router, prefix="/{project_id}/v1")
+    app.include_router(hub_router)  # the Hugging Face Hub protocol, at the root (HF_ENDPOINT)
     install_dashboard(app)
     return app
