@@ -12,6 +12,7 @@ from xerotier.api.deps import Caller, async_reader, get_caller, get_rt
 from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.serialize import event_json, model_json
 from xerotier.catalog import handlers
+from xerotier.catalog.labels_handlers import with_labels
 from xerotier.db.revalidation import request_revalidation
 
 router = APIRouter(tags=["models"])
@@ -27,7 +28,9 @@ async def get_model(model_id: str, request: Request, caller: Caller = Depends(ge
             await handlers.get_model_rendered(reader, project, mid), media_type="application/json"
         )
     model = await run_in_threadpool(handlers.get_model, get_rt(request), project, mid)
-    return JSONResponse(model_json(model))  # JSON-native already: no jsonable_encoder walk
+    body = model_json(model)
+    await run_in_threadpool(with_labels, get_rt(request), project, [model], [body])
+    return JSONResponse(body)  # JSON-native already: no jsonable_encoder walk
 
 
 @router.get("/models/{model_id}/events")

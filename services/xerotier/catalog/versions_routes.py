@@ -15,9 +15,11 @@ from xerotier.api.deps import Caller, async_reader, get_caller, get_rt
 from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.serialize import model_json
 from xerotier.catalog import management, promotion, versions_handlers
+from xerotier.catalog.labels_handlers import with_labels
 from xerotier.catalog.listing import MAX_LIMIT, ListFilter
 from xerotier.db.models import Model
 from xerotier.db.versioning_models import PromotionEvent
+from xerotier.domain.model_ref import parse_tag_filter
 from xerotier.domain.versioning import PromotionKind
 
 router = APIRouter(tags=["versions"])
@@ -54,6 +56,7 @@ def history_json(row: PromotionEvent) -> dict[str, Any]:
         "toVersionId": str(row.to_model_id) if row.to_model_id else None,
         "who": str(row.actor_key_id) if row.actor_key_id else None,
         "when": row.created_at.isoformat(),
+        "alias": row.alias,  # alias-set | alias-delete: the alias moved
     }
 
 
@@ -73,6 +76,7 @@ async def list_models(
     architecture: str | None = Query(None),
     workload_type: str | None = Query(None, alias="workloadType"),
     name_prefix: str | None = Query(None, alias="namePrefix", max_length=200),
+    tag: list[str] = Query([], max_length=20),
     cursor: str | None = Query(None, max_length=1000),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ) -> Response:
@@ -81,7 +85,8 @@ async def list_models(
     The body is written directly (FastAPI's ``jsonable_encoder`` walk of 50 models costs more than
     the query). On PostgreSQL the page is read on the event loop and each version rendered as JSON
     by the database (``model_json_column``); on SQLite it is read in the thread pool."""
-    flt = ListFilter(all_versions, status, architecture, workload_type, name_prefix)
+    tags = tuple(parse_tag_filter(t) for t in tag)
+    flt = ListFilter(all_versions, status, architecture, workload_type, name_prefix, tags)
     reader = async_reader(request)
     if reader is not None:
         models, token = await management.list_models_rendered(reader, caller.project_id, flt, cursor, limit)
@@ -90,7 +95,9 @@ async def list_models(
     page = await run_in_threadpool(
         management.list_models, get_rt(request), caller.project_id, flt, cursor, limit
     )
-    return JSONResponse({"models": [model_json(m) for m in page.rows], "nextCursor": page.next_cursor})
+    bodies = [model_json(m) for m in page.rows]
+    await run_in_threadpool(with_labels, get_rt(request), caller.project_id, page.rows, bodies)
+    return JSONResponse({"models": bodies, "nextCursor": page.next_cursor})
 
 
 @router.patch("/models/{model_id}")
@@ -151,7 +158,9 @@ async def list_versions(model_id: str, request: Request, caller: Caller = Depend
         versions = await versions_handlers.list_versions_rendered(reader, project, mid)
         return Response('{"versions":[' + ",".join(versions) + "]}", media_type="application/json")
     rows = await run_in_threadpool(versions_handlers.list_versions, get_rt(request), project, mid)
-    return JSONResponse({"versions": [model_json(m) for m in rows]})
+    bodies = [model_json(m) for m in rows]
+    await run_in_threadpool(with_labels, get_rt(request), project, rows, bodies)
+    return JSONResponse({"versions": bodies})
 
 
 @router.post("/models/{model_id}/versions", status_code=201, response_model=None)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from xerotier.api.pending_auth import KnownKeys
 from xerotier.catalog.catalog_routes import router as public_catalog_router
 from xerotier.catalog.endpoints_routes import router as endpoints_router
+from xerotier.catalog.labels_routes import router as labels_router
 from xerotier.catalog.routes import router as catalog_router
 from xerotier.catalog.sharing_routes import router as sharing_router
 from xerotier.catalog.versions_routes import router as versions_router
@@ -37,6 +38,7 @@ SERVICE_ROUTERS: list[APIRouter] = [
     upload_events_router,
     catalog_router,
     versions_router,
+    labels_router,
     sharing_router,
     public_catalog_router,
     endpoints_router,
