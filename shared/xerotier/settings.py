@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     upload_chunk_bytes: int = Field(
         4 << 20, description="Bytes buffered per disk write while a file streams in."
     )
+    download_chunk_bytes: int = Field(
+        4 << 20, description="Bytes read from the blob store per write while a file streams out."
+    )
+    download_redirect: bool = Field(
+        False, description="s3 backend: answer file downloads with a 307 to a presigned URL."
+    )
+    download_url_seconds: int = Field(300, description="Lifetime of a presigned download URL.")
     ingest_root: Path | None = Field(
         None, description="Local mirror of the landing buckets for upload events (<root>/<bucket>/<key>)."
     )

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.model_refs import model_id_of
 from xerotier.api.schemas import error_responses
 from xerotier.catalog import endpoint_handlers
 from xerotier.catalog.endpoint_handlers import parse_endpoint_id
@@ -34,9 +35,10 @@ class CreateEndpointBody(BaseModel):
 async def create_endpoint(
     body: CreateEndpointBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
-    mid = parse_model_id(body.model_id)
+    runtime = get_rt(request)
+    mid = await run_in_threadpool(model_id_of, runtime, caller.project_id, body.model_id, encoded=False)
     item = await run_in_threadpool(
-        endpoint_handlers.create_endpoint, get_rt(request), caller.project_id, mid, body.tier
+        endpoint_handlers.create_endpoint, runtime, caller.project_id, mid, body.tier
     )
     return endpoint_json(item)
 

@@ -22,6 +22,7 @@ class ListFilter:
     architecture: str | None = None
     workload_type: str | None = None
     name_prefix: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()  # key:value pairs, all required (model or version tags)
 
     def check(self) -> None:
         if self.status is not None and self.status not in {s.value for s in ModelStatus}:

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, delete, select, tuple_, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from xerotier.catalog.listing import (
@@ -24,6 +24,7 @@ from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name, lock_name_of, reload_after_lock
 from xerotier.db.models import Endpoint, Model, ModelFile
 from xerotier.db.reads import autocommit_connection
+from xerotier.db.registry_models import ModelTag, RegisteredModel, VersionTag
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
 from xerotier.domain.versioning import PromotionKind, newest_first
@@ -59,6 +60,7 @@ def list_statement(flt: ListFilter, cursor: str | None, postgres: bool) -> Selec
         name_below=bool(flt.name_prefix) and prefix_successor(flt.name_prefix or "") is not None,
         cursor=bool(cursor),
         postgres=postgres,
+        tags=len(flt.tags),
     )
 
 
@@ -76,6 +78,8 @@ def list_params(project_id: str, flt: ListFilter, cursor: str | None, limit: int
         values["name_below"] = prefix_successor(flt.name_prefix)  # None: no upper bound exists
     if cursor:
         values["after_name"], values["after_id"] = decode_cursor(cursor)
+    for i, (key, value) in enumerate(flt.tags):
+        values[f"tag_key_{i}"], values[f"tag_value_{i}"] = key, value
     return values
 
 
@@ -90,6 +94,7 @@ def _list_statement(
     name_below: bool,
     cursor: bool,
     postgres: bool,
+    tags: int = 0,
 ) -> Select:
     """One statement per combination of filters, with placeholders: building a statement costs more
     than running this one, so each of the few dozen shapes is built once."""
@@ -111,10 +116,34 @@ def _list_statement(
         )
     if name_below:  # a bounded index range even under a generic plan
         query = query.where(name_col < bindparam("name_below", type_=c.name.type))
+    for i in range(tags):
+        query = query.where(has_tag(i))
     if cursor:
         after = tuple_(bindparam("after_name", type_=c.name.type), bindparam("after_id", type_=c.id.type))
         query = query.where(tuple_(name_col, c.id) > after)
     return query.order_by(name_col, c.id).limit(bindparam("limit", type_=Integer))
+
+
+def has_tag(i: int) -> ColumnElement[bool]:
+    """The version, or its model, carries the tag ``(:tag_key_i, :tag_value_i)``."""
+    c, key, value = _MODELS.c, bindparam(f"tag_key_{i}"), bindparam(f"tag_value_{i}")
+    on_version = (
+        select(VersionTag.model_id)
+        .where(VersionTag.model_id == c.id, VersionTag.key == key, VersionTag.value == value)
+        .exists()
+    )
+    on_model = (
+        select(ModelTag.key)
+        .join(RegisteredModel, RegisteredModel.id == ModelTag.registered_model_id)
+        .where(
+            RegisteredModel.project_id == c.project_id,
+            RegisteredModel.name == c.name,
+            ModelTag.key == key,
+            ModelTag.value == value,
+        )
+        .exists()
+    )
+    return or_(on_version, on_model)
 
 
 def list_models(
@@ -154,7 +183,12 @@ def rename(runtime: Runtime, project_id: str, model_id: uuid.UUID, new_name: str
             )
             if taken is not None:
                 raise Conflict(f"A model named '{new_name}' already exists in this project")
-            for table in (Model, PendingPromotion, PromotionEvent):
+            session.execute(  # a registered model of the new name without versions is a leftover
+                delete(RegisteredModel).where(
+                    RegisteredModel.project_id == project_id, RegisteredModel.name == new_name
+                )
+            )
+            for table in (Model, PendingPromotion, PromotionEvent, RegisteredModel):
                 session.execute(
                     update(table)
                     .where(table.project_id == project_id, table.name == old_name)
@@ -243,6 +277,12 @@ def delete_version(
         )
         session.delete(model)
         session.flush()
+        if not others:  # the last version: the model goes with it
+            session.execute(
+                delete(RegisteredModel).where(
+                    RegisteredModel.project_id == project_id, RegisteredModel.name == deleted.name
+                )
+            )
         new_latest = None
         if was_latest:
             servable = [m for m in others if m.status in SERVABLE]
@@ -277,6 +317,11 @@ def delete_model(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list
         )
         session.execute(
             delete(PromotionEvent).where(PromotionEvent.project_id == project_id, PromotionEvent.name == name)
+        )
+        session.execute(
+            delete(RegisteredModel).where(
+                RegisteredModel.project_id == project_id, RegisteredModel.name == name
+            )
         )
         session.execute(
             delete(Model)

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.schemas import EventList, ModelOut, error_responses
 from xerotier.api.serialize import event_json, model_json
 from xerotier.catalog import handlers
+from xerotier.catalog.labels_handlers import with_labels
 from xerotier.db.revalidation import request_revalidation
 
 router = APIRouter(tags=["models"])
@@ -23,9 +25,12 @@ router = APIRouter(tags=["models"])
     responses=error_responses(400, 401, 404),
 )
 async def get_model(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
-    project, mid = caller.project_id, parse_model_id(model_id)
+    project = caller.project_id
+    mid = await resolve_model_id(request, caller, model_id)
     model = await run_in_threadpool(handlers.get_model, get_rt(request), project, mid)
-    return JSONResponse(model_json(model))  # JSON-native already: no jsonable_encoder walk
+    body = model_json(model)
+    await run_in_threadpool(with_labels, get_rt(request), project, [model], [body])
+    return JSONResponse(body)  # JSON-native already: no jsonable_encoder walk
 
 
 @router.get(
@@ -34,7 +39,9 @@ async def get_model(model_id: str, request: Request, caller: Caller = Depends(ge
     responses=error_responses(400, 401, 404),
 )
 def model_events(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    rows = handlers.lifecycle_events(get_rt(request), caller.project_id, parse_model_id(model_id))
+    rows = handlers.lifecycle_events(
+        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id)
+    )
     return {"events": [event_json(r) for r in rows]}
 
 
@@ -45,5 +52,7 @@ def model_events(model_id: str, request: Request, caller: Caller = Depends(get_c
     responses=error_responses(400, 401, 404, 409),
 )
 def revalidate(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    model = request_revalidation(get_rt(request), parse_model_id(model_id), caller.project_id)
+    model = request_revalidation(
+        get_rt(request), model_id_of(get_rt(request), caller.project_id, model_id), caller.project_id
+    )
     return model_json(model)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.model_refs import resolve_model_id
 from xerotier.api.schemas import error_responses
 from xerotier.catalog import sharing_handlers
 from xerotier.catalog.schemas import SharedModelOut
@@ -23,7 +24,7 @@ router = APIRouter(tags=["sharing"])
 )
 async def share(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Publish the model's manifest in the public catalog (role ``deployable``)."""
-    mid = parse_model_id(model_id)
+    mid = await resolve_model_id(request, caller, model_id)
     model = await run_in_threadpool(sharing_handlers.share_model, get_rt(request), caller.project_id, mid)
     return owned_model_json(model)
 
@@ -35,6 +36,6 @@ async def share(model_id: str, request: Request, caller: Caller = Depends(get_ca
 )
 async def unshare(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Remove the model from the catalog; endpoints already provisioned keep serving."""
-    mid = parse_model_id(model_id)
+    mid = await resolve_model_id(request, caller, model_id)
     model = await run_in_threadpool(sharing_handlers.unshare_model, get_rt(request), caller.project_id, mid)
     return owned_model_json(model)

@@ -10,14 +10,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.schemas import ModelList, ModelOut, VersionList, error_responses
 from xerotier.api.serialize import model_json
 from xerotier.catalog import management, promotion, versions_handlers
+from xerotier.catalog.labels_handlers import with_labels
 from xerotier.catalog.listing import MAX_LIMIT, ListFilter
 from xerotier.catalog.schemas import DeleteResult, History, PromotionOut, VersionDiff
 from xerotier.db.models import Model
 from xerotier.db.versioning_models import PromotionEvent
+from xerotier.domain.model_ref import parse_tag_filter
 from xerotier.domain.versioning import PromotionKind
 
 router = APIRouter(tags=["versions"])
@@ -54,6 +57,7 @@ def history_json(row: PromotionEvent) -> dict[str, Any]:
         "toVersionId": str(row.to_model_id) if row.to_model_id else None,
         "who": str(row.actor_key_id) if row.actor_key_id else None,
         "when": row.created_at.isoformat(),
+        "alias": row.alias,  # alias-set | alias-delete: the alias moved
     }
 
 
@@ -77,15 +81,19 @@ async def list_models(
     architecture: str | None = Query(None),
     workload_type: str | None = Query(None, alias="workloadType"),
     name_prefix: str | None = Query(None, alias="namePrefix", max_length=200),
+    tag: list[str] = Query([], max_length=20),
     cursor: str | None = Query(None, max_length=1000),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
 ) -> Response:
     """Latest versions by default (``allVersions=true`` for all), filtered, in keyset pages."""
-    flt = ListFilter(all_versions, status, architecture, workload_type, name_prefix)
+    tags = tuple(parse_tag_filter(t) for t in tag)
+    flt = ListFilter(all_versions, status, architecture, workload_type, name_prefix, tags)
     page = await run_in_threadpool(
         management.list_models, get_rt(request), caller.project_id, flt, cursor, limit
     )
-    return JSONResponse({"models": [model_json(m) for m in page.rows], "nextCursor": page.next_cursor})
+    bodies = [model_json(m) for m in page.rows]
+    await run_in_threadpool(with_labels, get_rt(request), caller.project_id, page.rows, bodies)
+    return JSONResponse({"models": bodies, "nextCursor": page.next_cursor})
 
 
 @router.patch(
@@ -97,7 +105,9 @@ def update_model(
     model_id: str, body: UpdateBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
     given = {k: getattr(body, k) for k in body.model_fields_set}
-    model = management.update_version(get_rt(request), caller.project_id, parse_model_id(model_id), **given)
+    model = management.update_version(
+        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id), **given
+    )
     return model_json(model)
 
 
@@ -110,7 +120,12 @@ def rename_model(
     model_id: str, body: RenameBody, request: Request, caller: Caller = Depends(get_caller)
 ) -> dict[str, Any]:
     return model_json(
-        management.rename(get_rt(request), caller.project_id, parse_model_id(model_id), body.name)
+        management.rename(
+            get_rt(request),
+            caller.project_id,
+            model_id_of(get_rt(request), caller.project_id, model_id),
+            body.name,
+        )
     )
 
 
@@ -127,7 +142,8 @@ def delete_model(
     all_versions: bool = Query(False, alias="allVersions"),
 ) -> dict[str, Any]:
     """Delete one version, or with ``allVersions=true`` every version of the model."""
-    runtime, mid = get_rt(request), parse_model_id(model_id)
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
     if all_versions:
         deleted = management.delete_model(runtime, caller.project_id, mid)
         return {"deleted": [_brief(m) for m in deleted], "latest": None}
@@ -147,9 +163,12 @@ def delete_model(
 )
 async def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
     """Highest precedence first."""
-    project, mid = caller.project_id, parse_model_id(model_id)
+    project = caller.project_id
+    mid = await resolve_model_id(request, caller, model_id)
     rows = await run_in_threadpool(versions_handlers.list_versions, get_rt(request), project, mid)
-    return JSONResponse({"versions": [model_json(m) for m in rows]})
+    bodies = [model_json(m) for m in rows]
+    await run_in_threadpool(with_labels, get_rt(request), project, rows, bodies)
+    return JSONResponse({"versions": bodies})
 
 
 @router.post(
@@ -163,7 +182,8 @@ async def create_version(
 ) -> Response:
     """A new version whose parent is the latest (``copyFiles``: reuse the parent's blobs)."""
     spec = versions_handlers.NewVersion(body.version, body.version_notes, body.copy_files)
-    runtime, mid = get_rt(request), parse_model_id(model_id)
+    runtime = get_rt(request)
+    mid = await resolve_model_id(request, caller, model_id)
     model = await run_in_threadpool(versions_handlers.create_version, runtime, caller.project_id, mid, spec)
     return JSONResponse(model_json(model), status_code=201)
 
@@ -179,7 +199,9 @@ def version_history(
     caller: Caller = Depends(get_caller),
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    rows = versions_handlers.history(get_rt(request), caller.project_id, parse_model_id(model_id), limit)
+    rows = versions_handlers.history(
+        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id), limit
+    )
     return {"history": [history_json(r) for r in rows]}
 
 
@@ -195,7 +217,7 @@ def version_diff(
     from_version: str = Query(..., alias="from", max_length=128),
     to_version: str = Query(..., alias="to", max_length=128),
 ) -> dict[str, Any]:
-    mid = parse_model_id(model_id)
+    mid = model_id_of(get_rt(request), caller.project_id, model_id)
     return versions_handlers.diff(get_rt(request), caller.project_id, mid, from_version, to_version)
 
 
@@ -215,7 +237,11 @@ def promote_version(
 ) -> JSONResponse:
     """Make ``version`` latest now (200), or when it becomes ready (202, pending)."""
     result = promotion.promote(
-        get_rt(request), caller.project_id, parse_model_id(model_id), version, caller.key_id
+        get_rt(request),
+        caller.project_id,
+        model_id_of(get_rt(request), caller.project_id, model_id),
+        version,
+        caller.key_id,
     )
     return _promotion_response(result)
 
@@ -232,7 +258,7 @@ def rollback_version(
     result = promotion.promote(
         get_rt(request),
         caller.project_id,
-        parse_model_id(model_id),
+        model_id_of(get_rt(request), caller.project_id, model_id),
         version,
         caller.key_id,
         PromotionKind.ROLLBACK,

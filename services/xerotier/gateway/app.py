@@ -9,16 +9,20 @@ from fastapi import APIRouter, FastAPI
 
 from xerotier.catalog.catalog_routes import router as public_catalog_router
 from xerotier.catalog.endpoints_routes import router as endpoints_router
+from xerotier.catalog.labels_routes import router as labels_router
 from xerotier.catalog.routes import router as catalog_router
 from xerotier.catalog.sharing_routes import router as sharing_router
 from xerotier.catalog.versions_routes import router as versions_router
 from xerotier.dashboard.mount import install_dashboard
 from xerotier.db.migrate import ensure_migrated
+from xerotier.download.routes import router as download_router
 from xerotier.gateway.errors import install_error_handlers
 from xerotier.gateway.health import router as health_router
 from xerotier.gateway.keys_routes import router as keys_router
+from xerotier.gateway.model_paths import EncodedModelSegment
 from xerotier.gateway.observability import install_observability
 from xerotier.gateway.openapi import install_openapi
+from xerotier.hub.routes import router as hub_router
 from xerotier.loading.routes import router as loading_router
 from xerotier.runtime import Runtime, get_runtime
 from xerotier.upload.event_routes import router as upload_events_router
@@ -27,9 +31,11 @@ from xerotier.upload.routes import router as upload_router
 #: Every service router, mounted under both base paths.
 SERVICE_ROUTERS: list[APIRouter] = [
     upload_router,
+    download_router,
     upload_events_router,
     catalog_router,
     versions_router,
+    labels_router,
     sharing_router,
     public_catalog_router,
     endpoints_router,
@@ -49,10 +55,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app = FastAPI(title="Xerotier model registry", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     install_observability(app)
+    app.add_middleware(EncodedModelSegment)  # outermost: before any routing
     app.include_router(health_router)
     for router in SERVICE_ROUTERS:
         app.include_router(router, prefix="/v1")
         app.include_router(router, prefix="/{project_id}/v1")
+    app.include_router(hub_router)  # the Hugging Face Hub protocol, at the root (HF_ENDPOINT)
     install_dashboard(app)
     install_openapi(app)
     return app

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.model_refs import model_id_of
 from xerotier.api.schemas import error_responses
 from xerotier.errors import InvalidInput
 from xerotier.loading import queries
@@ -70,7 +71,7 @@ def load_plan(
     return queries.plan_for_model(
         get_rt(request),
         caller.project_id,
-        parse_model_id(model_id),
+        model_id_of(get_rt(request), caller.project_id, model_id),
         backend_id=body.backendId,
         inventory=inventory,
         overrides=overrides,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from xerotier.db import blob_refs
 from xerotier.db.lookups import get_owned
+from xerotier.db.model_refs import ensure_registered
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
@@ -92,6 +93,7 @@ def create_model(
             )
             session.add(model)
             session.flush()
+            ensure_registered(session, project_id, name)  # the model's identity, apart from versions
             apply_created_event(session, model)
             if then is not None:
                 then(session, model)

@@ -12,7 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
-from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
+from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.schemas import FileList, FileOut, ModelOut, error_responses
 from xerotier.api.serialize import file_json, model_json
 from xerotier.domain.paths import normalize_model_path
@@ -81,7 +82,7 @@ async def put_file(
 ) -> dict[str, Any]:
     """Stream the raw body into the blob store, hashing it on the way; nothing is kept on error."""
     runtime = get_rt(request)
-    mid = parse_model_id(model_id)
+    mid = await resolve_model_id(request, caller, model_id)
     path = normalize_model_path(file_path)
     expected = client_digest(request)
     max_size = runtime.settings.max_file_size
@@ -109,7 +110,9 @@ async def put_file(
     responses=error_responses(400, 401, 404),
 )
 def list_files(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    rows = handlers.list_files(get_rt(request), caller.project_id, parse_model_id(model_id))
+    rows = handlers.list_files(
+        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id)
+    )
     return {"files": [file_json(r) for r in rows]}
 
 
@@ -120,4 +123,8 @@ def list_files(model_id: str, request: Request, caller: Caller = Depends(get_cal
     responses=error_responses(400, 401, 404, 409),
 )
 def complete(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
-    return model_json(handlers.complete(get_rt(request), caller.project_id, parse_model_id(model_id)))
+    return model_json(
+        handlers.complete(
+            get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id)
+        )
+    )

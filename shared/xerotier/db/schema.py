@@ -5,6 +5,7 @@ Areas that add tables put them in their own module and import it here.
 
 from __future__ import annotations
 
+import xerotier.db.registry_models
 import xerotier.db.sharing_models
 import xerotier.db.versioning_models  # noqa: F401  (versioning tables)
 from xerotier.db import models  # noqa: F401

@@ -25,13 +25,14 @@ class PromotionEvent(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))  # promote | rollback | first-ready
+    kind: Mapped[str] = mapped_column(String(16))  # promote | rollback | first-ready | alias-set | -delete
     from_model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     from_version: Mapped[str | None] = mapped_column(String(128))
     to_model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     to_version: Mapped[str | None] = mapped_column(String(128))
     actor_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # None: the system (first-ready)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    alias: Mapped[str | None] = mapped_column(String(64))  # the alias moved (alias-set | alias-delete)
 
 
 class PendingPromotion(Base):

@@ -102,3 +102,16 @@ class S3BlobStore:
     def clear_tmp(self) -> None:
         for leftover in self.tmp_dir.iterdir():
             leftover.unlink(missing_ok=True)
+
+    def open_range(self, sha256: str, start: int, end: int) -> BinaryIO:
+        """The bytes ``start..end`` (inclusive) of the blob, streaming."""
+        response = self.client.get_object(
+            Bucket=self.bucket, Key=self.key_for(sha256), Range=f"bytes={start}-{end}"
+        )
+        return response["Body"]
+
+    def presigned_url(self, sha256: str, seconds: int) -> str:
+        """A URL that reads the blob without credentials for ``seconds``."""
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self.key_for(sha256)}, ExpiresIn=seconds
+        )

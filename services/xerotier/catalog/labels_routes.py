@@ -1,0 +1,121 @@
+"""HTTP routes of aliases and tags (``{model_id}``: any model reference, see ``xerotier.api.model_refs``).
+
+GET            /models/{model}/aliases
+PUT | DELETE   /models/{model}/aliases/{alias}              PUT body {"version": "2.0.0"}
+GET            /models/{model}/tags
+PUT | DELETE   /models/{model}/tags/{key}                   PUT body {"value": "..."}
+GET            /models/{model}/versions/{version}/tags
+PUT | DELETE   /models/{model}/versions/{version}/tags/{key}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.model_refs import model_id_of
+from xerotier.catalog import labels_handlers as labels
+
+router = APIRouter(tags=["aliases and tags"])
+
+
+class AliasBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(max_length=128)
+
+
+class TagBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(max_length=5000)
+
+
+@router.get("/models/{model_id}/aliases")
+def list_aliases(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    return {"aliases": labels.list_aliases(runtime, caller.project_id, mid)}
+
+
+@router.put("/models/{model_id}/aliases/{alias}")
+def set_alias(
+    model_id: str, alias: str, body: AliasBody, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    """Point the alias at a version (created, or moved: recorded in the version history)."""
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    return labels.set_alias(runtime, caller.project_id, mid, alias, body.version, caller.key_id)
+
+
+@router.delete("/models/{model_id}/aliases/{alias}")
+def delete_alias(
+    model_id: str, alias: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    return {"deleted": labels.delete_alias(runtime, caller.project_id, mid, alias, caller.key_id)}
+
+
+@router.get("/models/{model_id}/tags")
+def model_tags(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    return {"tags": labels.model_tags(runtime, caller.project_id, mid)}
+
+
+@router.put("/models/{model_id}/tags/{key:path}")
+def set_model_tag(
+    model_id: str, key: str, body: TagBody, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    labels.set_model_tag(runtime, caller.project_id, mid, key, body.value)
+    return {"tags": labels.model_tags(runtime, caller.project_id, mid)}
+
+
+@router.delete("/models/{model_id}/tags/{key:path}")
+def delete_model_tag(
+    model_id: str, key: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    labels.delete_model_tag(runtime, caller.project_id, mid, key)
+    return {"tags": labels.model_tags(runtime, caller.project_id, mid)}
+
+
+@router.get("/models/{model_id}/versions/{version}/tags")
+def version_tags(
+    model_id: str, version: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    return {"tags": labels.version_tags(runtime, caller.project_id, mid, version)}
+
+
+@router.put("/models/{model_id}/versions/{version}/tags/{key:path}")
+def set_version_tag(
+    model_id: str,
+    version: str,
+    key: str,
+    body: TagBody,
+    request: Request,
+    caller: Caller = Depends(get_caller),
+) -> dict[str, Any]:
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    target = labels.set_version_tag(runtime, caller.project_id, mid, version, key, body.value)
+    return {"tags": labels.version_tags(runtime, caller.project_id, target, None)}
+
+
+@router.delete("/models/{model_id}/versions/{version}/tags/{key:path}")
+def delete_version_tag(
+    model_id: str, version: str, key: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    target = labels.delete_version_tag(runtime, caller.project_id, mid, version, key)
+    return {"tags": labels.version_tags(runtime, caller.project_id, target, None)}
