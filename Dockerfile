@@ -1,17 +1,18 @@
 # syntax=docker/dockerfile:1
 # One image for every role. The entry point is `xerotier`; the arguments pick the role:
 #   serve | worker <service>… | agent | operator | reconciler | db upgrade
-# Build stage: build the wheel and install it with its dependencies into a virtual environment.
+# Build stage: build the wheel and install it with its dependencies (pinned by constraints.txt, the same
+# versions `make` installs) into a virtual environment.
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 RUN python -m venv /opt/build && /opt/build/bin/pip install "build>=1.2" \
  && python -m venv /opt/xerotier
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY shared ./shared
 COPY services ./services
 RUN /opt/build/bin/python -m build --wheel --outdir /wheels . \
- && /opt/xerotier/bin/pip install /wheels/*.whl \
+ && /opt/xerotier/bin/pip install --constraint constraints.txt /wheels/*.whl \
  && /opt/xerotier/bin/python -c "import xerotier.gateway.app, xerotier.cli.server"
 
 # Final stage: the interpreter, the virtual environment, a non-root user; no compiler, no build tools.

@@ -7,11 +7,15 @@ Production sets ``XEROTIER_DATABASE_URL`` and ``XEROTIER_BROKER_URL``.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "XEROTIER_"
 
 
 class Settings(BaseSettings):
@@ -28,7 +32,7 @@ class Settings(BaseSettings):
     )
     blob_dir: Path | None = Field(None, description="Blob store directory; default <data_dir>/blobs.")
     host: str = Field("127.0.0.1", description="Address the API listens on.")
-    port: int = Field(8000, description="Port the API listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     log_level: str = Field("INFO", description="Log level of every process.")
 
     max_file_size: int = Field(1 << 40, description="Largest accepted file, in bytes (1 TiB).")
@@ -143,7 +147,61 @@ class Settings(BaseSettings):
         return self.resolved_broker_url.startswith("filesystem://")
 
 
+class InvalidSettings(ValueError):
+    """A setting's value cannot be used; the message names the environment variable or flag."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def describe_errors(exc: ValidationError, flags: dict[str, str] | None = None) -> str:
+    """One line per bad value, naming where it came from: ``XEROTIER_PORT='abc': …``."""
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        source = (flags or {}).get(field) or env_name(field)
+        lines.append(f"Invalid {source}={error.get('input')!r}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with the precedence flag > environment variable > default.
+
+    ``overrides`` are the command-line flags; ``None`` means "not given", so the environment (then the
+    default) decides. An unusable value raises :class:`InvalidSettings` naming its variable.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        flags = {k: f"--{k.replace('_', '-')}" for k in given}
+        raise InvalidSettings(describe_errors(exc, flags)) from None
+
+
+def apply_overrides(**overrides: Any) -> Settings:
+    """Make command-line flags the process's settings, for this process and the ones it starts.
+
+    Each given flag is exported as its ``XEROTIER_*`` variable (so worker children and migrations,
+    which read :func:`get_settings`, agree), the cached settings are dropped, and the result is
+    validated once here so a bad value fails at start with its name.
+    """
+    settings = load_settings(**overrides)
+    for key, value in overrides.items():
+        if value is not None:
+            os.environ[env_name(key)] = str(value)
+    get_settings.cache_clear()
+    return settings
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process's settings, read once on first use (never at import time)."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise InvalidSettings(describe_errors(exc)) from None

@@ -79,7 +79,7 @@ def test_sigkill_while_validating_then_restart_ends_ready(tmp_path):
     db.close()
     assert status == "validating", "precondition: the model must be mid-validation when killed"
 
-    again = start_up(data_dir, port, tmp_path / "up2.log")
+    again = start_up(data_dir, port, tmp_path / "up2.log", api_key=proc.api_key)
     try:
         with client_for(again) as client:
             model = wait_for_status(client, model_id, {"ready", "error"}, timeout=120)

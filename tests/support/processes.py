@@ -84,15 +84,24 @@ def start_worker(
 
 
 def start_up(
-    data_dir: Path, port: int, log_path: Path, extra_env: dict[str, str] | None = None
+    data_dir: Path,
+    port: int,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+    api_key: str | None = None,
 ) -> ManagedProcess:
+    """Start `xerotier up`; a restart on the same data dir prints no key, so pass the first one."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("XEROTIER_")}
     env.update(extra_env or {})
     proc = _spawn(
         [str(BIN / "xerotier"), "up", "--data-dir", str(data_dir), "--port", str(port)], env, log_path
     )
     match = _wait_for(proc, r"API key: (\S+)", 60)
-    proc.api_key = match.group(1)
+    printed = match.group(1)
+    if not printed.startswith("xero_") and api_key is None:
+        proc.stop()
+        raise AssertionError(f"xerotier up printed no key (not a first start?):\n{proc.log()[-3000:]}")
+    proc.api_key = printed if printed.startswith("xero_") else api_key
     proc.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

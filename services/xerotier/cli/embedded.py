@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import uvicorn
 from celery import Celery
+from sqlalchemy import select
 
 from xerotier.db.migrate import upgrade
+from xerotier.db.models import ApiKey
 from xerotier.db.projects import create_key, get_or_create_project
 from xerotier.gateway.app import create_app
 from xerotier.queue import names
@@ -46,20 +48,53 @@ class ThreadWorker:
         self.thread.join(timeout=15)
 
 
+def banner(settings: Settings, url: str, key: str | None) -> list[str]:
+    """What ``xerotier up`` prints once it is ready to start: where things are, and the key."""
+    data_dir = settings.data_dir.resolve()
+    lines = [
+        "Xerotier is up (embedded: SQLite, local blobs, file-system broker).",
+        f"  Data:      {data_dir}",
+        f"  API:       {url}",
+        f"  Dashboard: {url}/ui",
+        f"  API docs:  {url}/docs",
+    ]
+    if key is not None:
+        lines += [
+            f"  API key: {key}",
+            "  (printed once, on this registry's first start: keep it)",
+            f"  export XEROTIER_API_URL={url} XEROTIER_API_KEY={key}",
+        ]
+    else:
+        lines += [
+            "  API key: minted on this registry's first start (not printed again). Mint another with:",
+            f"    xerotier keys create --project default --data-dir {data_dir}",
+        ]
+    return lines
+
+
 @dataclass
 class Embedded:
     settings: Settings
 
-    def prepare(self) -> tuple[Runtime, str]:
-        """Migrate, recover from a previous crash, and mint the key this run prints."""
+    def prepare(self) -> tuple[Runtime, str | None]:
+        """Migrate, recover from a previous crash, and mint a key on the registry's first start.
+
+        A key is minted only while the ``default`` project has no active key (the first start, or
+        after every key was revoked); later starts print how to mint another instead.
+        """
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         runtime = Runtime(self.settings, ALL_SERVICES)
         set_runtime(runtime)
         upgrade(runtime.engine)
         runtime.blobs.clear_tmp()
+        key: str | None = None
         with runtime.unit_of_work() as session:
             project = get_or_create_project(session, "default")
-            _, key = create_key(session, project, name="xerotier up")
+            active = session.scalar(
+                select(ApiKey.id).where(ApiKey.project_id == project.id, ApiKey.revoked_at.is_(None)).limit(1)
+            )
+            if active is None:
+                _, key = create_key(session, project, name="xerotier up")
         # A crash may have swallowed messages in flight: re-drive everything that was validating.
         recovered = reconcile_once(runtime, include_all_validating=True)
         if recovered:
@@ -73,11 +108,8 @@ class Embedded:
         housekeeper = Housekeeper(runtime)
         worker.start()
         housekeeper.start()
-        print("Xerotier is up (embedded: SQLite, local blobs, file-system broker).", flush=True)
-        print(f"  Data:    {self.settings.data_dir.resolve()}", flush=True)
-        print(f"  API:     {url}", flush=True)
-        print(f"  API key: {key}", flush=True)
-        print(f"  export XEROTIER_API_URL={url} XEROTIER_API_KEY={key}", flush=True)
+        for line in banner(self.settings, url, key):
+            print(line, flush=True)
         config = uvicorn.Config(
             create_app(runtime),
             host=self.settings.host,

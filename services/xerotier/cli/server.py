@@ -11,13 +11,55 @@ import typer
 
 from xerotier.errors import DatabaseNotMigrated, InvalidInput
 from xerotier.queue import names
-from xerotier.settings import Settings, get_settings
+from xerotier.settings import InvalidSettings, Settings, apply_overrides
 
-app = typer.Typer(help="Xerotier model registry (server side).", no_args_is_help=True)
+app = typer.Typer(
+    help="Xerotier model registry (server side). Settings: flag > XEROTIER_* variable > default.",
+    no_args_is_help=True,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Project API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Where the embedded registry lives [env XEROTIER_DATA_DIR; default xerotier-data]"
+    ),
+]
+Port = Annotated[int | None, typer.Option(help="API port [env XEROTIER_PORT; default 8000]")]
+Host = Annotated[str | None, typer.Option(help="API address [env XEROTIER_HOST; default 127.0.0.1]")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"xerotier {version('xerotier')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """Xerotier model registry (server side). Settings: flag > XEROTIER_* variable > default."""
+
+
+def _settings(**flags: object) -> Settings:
+    """The settings with this command's flags applied (flag > environment variable > default).
+
+    A bad value (``XEROTIER_PORT=abc``) ends the command with one line naming the variable.
+    """
+    try:
+        return apply_overrides(**flags)
+    except InvalidSettings as exc:
+        _fail(exc.message)
+        raise  # unreachable: _fail exits
 
 
 def _logging(settings: Settings) -> None:
@@ -40,7 +82,13 @@ def _migrated_runtime(services: list[str] | None = None):
     from xerotier.db.migrate import ensure_migrated
     from xerotier.runtime import Runtime, set_runtime
 
-    runtime = Runtime(get_settings(), services or [])
+    settings = _settings()
+    if settings.database_url is None and not (settings.data_dir / "xerotier.db").exists():
+        _fail(
+            f"No registry in {settings.data_dir.resolve()}: start one there with `xerotier up`, or point "
+            "this command at yours with --data-dir (or XEROTIER_DATA_DIR)."
+        )
+    runtime = Runtime(settings, services or [])
     try:
         ensure_migrated(runtime.engine)
     except DatabaseNotMigrated as exc:
@@ -52,27 +100,23 @@ def _migrated_runtime(services: list[str] | None = None):
 
 
 @app.command()
-def up(
-    data_dir: Annotated[Path, typer.Option(help="Where all state lives")] = Path("xerotier-data"),
-    port: Annotated[int, typer.Option(help="API port")] = 8000,
-    host: Annotated[str, typer.Option(help="API address")] = "127.0.0.1",
-) -> None:
+def up(data_dir: DataDir = None, port: Port = None, host: Host = None) -> None:
     """Run everything on this machine: API, workers, reconciler (SQLite, local blobs, no server)."""
     from xerotier.cli.embedded import Embedded
 
-    settings = Settings(data_dir=data_dir, port=port, host=host)
+    settings = _settings(data_dir=data_dir, port=port, host=host)
     _logging(settings)
     Embedded(settings).run()
 
 
 @app.command()
-def serve() -> None:
+def serve(data_dir: DataDir = None, port: Port = None, host: Host = None) -> None:
     """Run the HTTP API (gateway) with the configured database and broker."""
     import uvicorn
 
     from xerotier.gateway.app import create_app
 
-    settings = get_settings()
+    settings = _settings(data_dir=data_dir, port=port, host=host)
     _logging(settings)
     runtime = _migrated_runtime()
     uvicorn.run(
@@ -90,12 +134,13 @@ def worker(
     services: Annotated[list[str], typer.Argument(help="Services whose queues to consume")],
     concurrency: Annotated[int | None, typer.Option(help="Task slots")] = None,
     pool: Annotated[str, typer.Option(help="prefork, threads or solo")] = "prefork",
+    data_dir: DataDir = None,
 ) -> None:
     """Run a Celery worker for one or more services (upload, validation, catalog, loading)."""
     unknown = [s for s in services if s not in names.SERVICE_QUEUES]
     if unknown:
         _fail(f"Unknown service {', '.join(unknown)}; choose from {', '.join(names.SERVICE_QUEUES)}")
-    settings = get_settings()
+    settings = _settings(data_dir=data_dir)
     _logging(settings)
     from xerotier.observability import worker as observability
 
@@ -146,6 +191,7 @@ def agent(
     gpu_memory_utilization: Annotated[float, typer.Option(help="Share of GPU memory to use")] = 0.90,
     kv_cache_dtype: Annotated[str, typer.Option(help="auto or fp8")] = "auto",
     pool: Annotated[str, typer.Option(help="Celery pool: only solo (CUDA does not survive fork)")] = "solo",
+    data_dir: DataDir = None,
 ) -> None:
     """Run a GPU worker agent: register this node as a backend and load models on it."""
     import socket
@@ -155,7 +201,7 @@ def agent(
     from xerotier.agent.main import run
     from xerotier.agent.nvml import NvmlUnavailable
 
-    settings = get_settings()
+    settings = _settings(data_dir=data_dir)
     _logging(settings)
     if not 0.05 <= gpu_memory_utilization <= 1.0:
         _fail("--gpu-memory-utilization must be between 0.05 and 1.0")
@@ -195,14 +241,14 @@ def agent(
 
 
 @app.command()
-def reconciler() -> None:
+def reconciler(data_dir: DataDir = None) -> None:
     """Relay the outbox and re-drive overdue models, forever (run one or more per deployment)."""
     import signal
     import threading
 
     from xerotier.queue.reconciler import Housekeeper
 
-    settings = get_settings()
+    settings = _settings(data_dir=data_dir)
     _logging(settings)
     runtime = _migrated_runtime()
     keeper = Housekeeper(runtime)
@@ -225,10 +271,12 @@ def revalidate(
         int, typer.Option("--extractor-older-than", help="Revalidate versions extracted below this version")
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the versions, enqueue nothing")] = False,
+    data_dir: DataDir = None,
 ) -> None:
     """Send every model version whose metadata came from an older extractor back to validation."""
     from xerotier.validation import bulk
 
+    _settings(data_dir=data_dir)
     runtime = _migrated_runtime()
     if dry_run:
         ids = bulk.stale_versions(runtime, extractor_older_than)
@@ -252,7 +300,7 @@ def operator(
     """Run the Kubernetes operator: reconcile ``Model`` resources through the HTTP API."""
     from xerotier.operator.main import run_operator
 
-    settings = get_settings()
+    settings = _settings()
     _logging(settings)
     if not settings.api_key:
         _fail("The operator needs XEROTIER_API_KEY (and XEROTIER_API_URL) to reach the registry.")
@@ -260,12 +308,14 @@ def operator(
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply every pending schema migration."""
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Apply every pending schema migration (creating the embedded registry's database if need be)."""
     from xerotier.db.engine import make_engine
     from xerotier.db.migrate import upgrade
 
-    settings = get_settings()
+    settings = _settings(data_dir=data_dir)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     engine.dispose()
@@ -276,10 +326,12 @@ def db_upgrade() -> None:
 def keys_create(
     project: Annotated[str, typer.Option(help="Project slug (created if new)")],
     name: Annotated[str | None, typer.Option(help="A label for the key")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Mint an API key for a project; the key is printed once and never stored."""
     from xerotier.db.projects import create_key, get_or_create_project
 
+    _settings(data_dir=data_dir)
     runtime = _migrated_runtime()
     try:
         with runtime.unit_of_work() as session:
@@ -291,11 +343,12 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(project: Annotated[str, typer.Option(help="Project slug")]) -> None:
+def keys_list(project: Annotated[str, typer.Option(help="Project slug")], data_dir: DataDir = None) -> None:
     """List a project's keys: id, name, shown prefix, created, last used, revoked (never a secret)."""
     from xerotier.db.api_keys import list_keys
     from xerotier.errors import NotFound
 
+    _settings(data_dir=data_dir)
     runtime = _migrated_runtime()
     try:
         with runtime.session_factory() as session:
@@ -315,11 +368,13 @@ def keys_list(project: Annotated[str, typer.Option(help="Project slug")]) -> Non
 def keys_revoke(
     key: Annotated[str, typer.Argument(help="The key's id, or its shown prefix")],
     project: Annotated[str, typer.Option(help="Project slug")],
+    data_dir: DataDir = None,
 ) -> None:
     """Revoke a key: requests presenting it get 401 from now on."""
     from xerotier.db.api_keys import revoke_key
     from xerotier.errors import NotFound
 
+    _settings(data_dir=data_dir)
     runtime = _migrated_runtime()
     try:
         with runtime.unit_of_work() as session:
@@ -338,6 +393,7 @@ def catalog_set_role(
     model_id: Annotated[str, typer.Argument(help="A shared model's id")],
     role: Annotated[str, typer.Argument(help="deployable or shared")],
     featured: Annotated[bool | None, typer.Option("--featured/--not-featured", help="Featured flag")] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Assign a shared model's catalog role (no automatic path promotes to `shared` today)."""
     import uuid
@@ -346,6 +402,7 @@ def catalog_set_role(
     from xerotier.domain.tiers import parse_role
     from xerotier.errors import PermanentError
 
+    _settings(data_dir=data_dir)
     runtime = _migrated_runtime()
     try:
         model = set_catalog_role(runtime, uuid.UUID(model_id), parse_role(role), featured)
