@@ -133,10 +133,23 @@ def delete_model(
 
 
 @router.get("/models/{model_id}/versions", response_model=None)
-async def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
-    """Highest precedence first. On PostgreSQL one statement on the event loop, each version
-    rendered by the database; else in the thread pool."""
+async def list_versions(
+    model_id: str,
+    request: Request,
+    caller: Caller = Depends(get_caller),
+    cursor: str | None = Query(None, max_length=1000),
+    limit: int | None = Query(None, ge=1, le=MAX_LIMIT),
+) -> Response:
+    """Highest precedence first. With ``limit`` (or ``cursor``) one keyset page and its
+    ``nextCursor`` (null on the last page), read in the thread pool; without, every version as
+    before: on PostgreSQL one statement on the event loop, each version rendered by the database;
+    else in the thread pool."""
     project, mid, reader = caller.project_id, parse_model_id(model_id), async_reader(request)
+    if limit is not None or cursor is not None:
+        page = await run_in_threadpool(
+            versions_handlers.list_versions_page, get_rt(request), project, mid, cursor, limit or 50
+        )
+        return JSONResponse({"versions": [model_json(m) for m in page.rows], "nextCursor": page.next_cursor})
     if reader is not None:
         versions = await versions_handlers.list_versions_rendered(reader, project, mid)
         return Response('{"versions":[' + ",".join(versions) + "]}", media_type="application/json")
