@@ -1,11 +1,16 @@
-"""Upload throughput: a file streamed through the API vs ``sha256sum`` on the same file.
+"""Upload throughput: a file streamed through the API vs the hardware's limits on the same file.
 
 Runs a real ``xerotier up`` (embedded: SQLite, local blobs) per file size so that the API
 process's peak RSS (``VmHWM``) belongs to uploads of that size alone. Prints, side by side in one run:
 
-- MiB/s of ``sha256sum`` and of ``PUT /v1/models/{id}/files/{path}``, and their ratio;
-- the API process's peak RSS after a 256 MiB and a 2 GiB upload;
-- files/s for 1,000 small files in one directory (``xeroctl models upload``'s client path).
+- MiB/s of the peers on the same file: ``openssl dgst -sha256`` (the hashing limit: OpenSSL's SHA
+  instructions, what Python's ``hashlib`` runs), ``dd bs=4M conv=fsync`` into the data directory's
+  disk (a durable copy: the writing limit), ``sha256sum`` (coreutils, no SHA instructions here);
+- MiB/s of ``PUT /v1/models/{id}/files/{path}`` (curl ``-T`` on loopback) and of
+  ``xeroctl models upload`` of the same file, each as a ratio of min(openssl, dd) — the target is 0.7;
+- the API process's peak RSS after the uploads of each size;
+- files/s for 1,000 small files in one directory (``xeroctl models upload``) against a plain
+  write-and-fsync loop of the same files.
 
 Sizes can be shrunk for a quick look: ``XEROTIER_BENCH_SIZES_MIB=64,256``; each pair is alternated
 ``XEROTIER_BENCH_REPEAT`` times (default 3) and the medians are compared.
@@ -88,10 +93,42 @@ def _stream(path: Path):
             yield block
 
 
-def _sha256sum_seconds(path: Path) -> float:
+def _run_seconds(command: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(["sha256sum", str(path)], check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - start
+
+
+def _peers(path: Path, disk_dir: Path) -> dict[str, float]:
+    """Seconds of each peer on ``path`` (dd writes into ``disk_dir``, the server's disk, then drops it)."""
+    target = disk_dir / "dd-copy"
+    try:
+        return {
+            "openssl": _run_seconds(["openssl", "dgst", "-sha256", str(path)]),
+            "dd": _run_seconds(["dd", f"if={path}", f"of={target}", "bs=4M", "conv=fsync", "status=none"]),
+            "sha256sum": _run_seconds(["sha256sum", str(path)]),
+        }
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def _xeroctl_seconds(url: str, key: str, path: Path, name: str) -> float:
+    """``xeroctl models upload`` of a folder holding only ``path`` (hard-linked, nothing copied)."""
+    folder = path.parent / f"xeroctl-{name}"
+    folder.mkdir()
+    os.link(path, folder / "model.safetensors")
+    env = {**os.environ, "XEROTIER_API_URL": url, "XEROTIER_API_KEY": key}
+    try:
+        start = time.perf_counter()
+        subprocess.run(
+            [str(BIN / "xeroctl"), "models", "upload", str(folder), "--name", name, "--no-progress"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - start
+    finally:
+        shutil.rmtree(folder)
 
 
 def _put_seconds(client: httpx.Client, url: str, key: str, path: Path, name: str) -> float:
@@ -121,24 +158,46 @@ def _put_seconds(client: httpx.Client, url: str, key: str, path: Path, name: str
     return seconds
 
 
-def side_by_side(work: Path, path: Path, repeat: int) -> tuple[float, float, float]:
-    """Median seconds of sha256sum and of the PUT, alternated ``repeat`` times on one fresh server
-    (so a burst of load from elsewhere hits both), and that server's peak RSS in MiB."""
-    proc, url, key = _start(work / f"data-{path.name}", _free_port(), work / f"up-{path.name}.log")
-    baseline, upload = [], []
+def side_by_side(work: Path, path: Path, repeat: int) -> tuple[dict[str, list[float]], float]:
+    """Seconds of every peer, of the PUT and of ``xeroctl``, interleaved ``repeat`` times on one
+    fresh server (so a burst of load from elsewhere hits all of them), and the server's peak RSS."""
+    data = work / f"data-{path.name}"
+    proc, url, key = _start(data, _free_port(), work / f"up-{path.name}.log")
+    runs: dict[str, list[float]] = {}
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=600) as client:
             for i in range(repeat):
-                baseline.append(_sha256sum_seconds(path))
-                upload.append(_put_seconds(client, url, key, path, f"bench-{path.name}-{i}"))
-        return statistics.median(baseline), statistics.median(upload), _peak_rss_mib(proc.pid)
+                for peer, seconds in _peers(path, data).items():
+                    runs.setdefault(peer, []).append(seconds)
+                runs.setdefault("PUT", []).append(
+                    _put_seconds(client, url, key, path, f"bench-{path.name}-{i}")
+                )
+                runs.setdefault("xeroctl", []).append(
+                    _xeroctl_seconds(url, key, path, f"ctl-{path.name}-{i}")
+                )
+        return runs, _peak_rss_mib(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def many_files(work: Path, count: int = 1000) -> float:
-    """files/s for ``count`` small files uploaded with ``xeroctl models upload``."""
+def _fsync_loop_seconds(folder: Path, target: Path) -> float:
+    """A plain write-and-fsync of every file of ``folder`` into ``target`` (the small-files peer)."""
+    target.mkdir()
+    start = time.perf_counter()
+    for path in sorted(folder.iterdir()):
+        with (target / path.name).open("wb") as out:
+            out.write(path.read_bytes())
+            out.flush()
+            os.fsync(out.fileno())
+    seconds = time.perf_counter() - start
+    shutil.rmtree(target)
+    return seconds
+
+
+def many_files(work: Path, count: int = 1000) -> tuple[float, float]:
+    """files/s for ``count`` small files uploaded with ``xeroctl models upload``, and of a plain
+    write-and-fsync loop of the same files on the same disk."""
     folder = work / "many"
     folder.mkdir()
     for i in range(count):
@@ -147,6 +206,7 @@ def many_files(work: Path, count: int = 1000) -> float:
     proc, url, key = _start(work / "data-many", _free_port(), work / "up-many.log")
     try:
         env = {**os.environ, "XEROTIER_API_URL": url, "XEROTIER_API_KEY": key}
+        peer = _fsync_loop_seconds(folder, work / "data-many" / "fsync-loop")
         start = time.perf_counter()
         subprocess.run(
             [str(BIN / "xeroctl"), "models", "upload", str(folder), "--name", "many", "--no-progress"],
@@ -154,10 +214,17 @@ def many_files(work: Path, count: int = 1000) -> float:
             check=True,
             capture_output=True,
         )
-        return (count + 1) / (time.perf_counter() - start)
+        return (count + 1) / (time.perf_counter() - start), (count + 1) / peer
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _line(label: str, mib: int, seconds: list[float], limit: float) -> str:
+    median = statistics.median(seconds)
+    spread = f"{mib / max(seconds):.0f}-{mib / min(seconds):.0f}"
+    ratio = limit / median
+    return f"  {label:10s} {mib / median:7.0f} MiB/s  (runs {spread:>9s})  {ratio:5.2f}x min(openssl, dd)"
 
 
 def main() -> None:
@@ -165,15 +232,19 @@ def main() -> None:
     repeat = int(os.environ.get("XEROTIER_BENCH_REPEAT", "3"))
     with tempfile.TemporaryDirectory(prefix="xt-bench-", dir=os.environ.get("XEROTIER_BENCH_DIR")) as tmp:
         work = Path(tmp)
-        print(f"{'size':>9} {'sha256sum MiB/s':>16} {'API PUT MiB/s':>14} {'ratio':>6} {'API peak RSS':>13}")
+        print(f"medians of {repeat} interleaved runs; ratio = seconds of the slower of openssl and dd / own")
         for mib in sizes:
             path = work / f"blob-{mib}"
             _write_random(path, mib << 20)
-            baseline, seconds, rss = side_by_side(work, path, repeat)
-            print(
-                f"{mib:>5} MiB {mib / baseline:>16.0f} {mib / seconds:>14.0f} "
-                f"{baseline / seconds:>5.0%} {rss:>9.0f} MiB",
-                flush=True,
-            )
+            runs, rss = side_by_side(work, path, repeat)
+            limit = max(statistics.median(runs["openssl"]), statistics.median(runs["dd"]))
+            print(f"{mib} MiB (API peak RSS {rss:.0f} MiB):")
+            for label in ("openssl", "dd", "sha256sum", "PUT", "xeroctl"):
+                if all(runs[label]):
+                    print(_line(label, mib, runs[label], limit), flush=True)
             path.unlink()
-        print(f"1,000 small files via xeroctl models upload: {many_files(work):.0f} files/s")
+        ours, peer = many_files(work)
+        print(
+            f"1,000 small files: xeroctl models upload {ours:.0f} files/s, "
+            f"write+fsync loop {peer:.0f} files/s ({ours / peer:.2f}x)"
+        )

@@ -1,8 +1,5 @@
 """Aliases and tags over HTTP on PostgreSQL: set, move (recorded in the history), delete, shown on
-versions, the list filter by tag; and the model's identity across renames and deletions.
-
-The answers are read on the thread-pool path, the one every route keeps once ``main`` drops the
-PostgreSQL event-loop reads (``async_reader`` set aside for these tests)."""
+versions, the list filter by tag; and the model's identity across renames and deletions."""
 
 from __future__ import annotations
 
@@ -19,10 +16,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def api(pg_api):
-    state = pg_api.app.state
-    reader, state.async_reader = state.async_reader, None
-    yield pg_api
-    state.async_reader = reader
+    return pg_api
 
 
 def make_ready(runtime, model_id: str) -> None:

@@ -110,3 +110,24 @@ def test_large_blob_with_early_writeback_is_intact(tmp_path):
         assert (
             hashlib.sha256(stream.read()).hexdigest() == blob.sha256 == hashlib.sha256(block * 40).hexdigest()
         )
+
+
+def test_write_many_hashes_and_writes_large_batches_in_order(tmp_path):
+    """Hashing overlapped with writev: more buffers than one writev takes, empty ones among them."""
+    store = LocalBlobStore(tmp_path)
+    writer = store.writer()
+    chunks = [os.urandom(n) for n in [300] * 1500 + [0, 2 << 20, 1]]
+    writer.write_many(chunks)
+    writer.write_many([b"tail"])  # a small batch takes the plain path
+    blob = writer.commit()
+    data = b"".join(chunks) + b"tail"
+    assert writer.size == len(data) and blob.sha256 == hashlib.sha256(data).hexdigest()
+    assert store.path_for(blob.sha256).read_bytes() == data
+
+
+def test_write_many_applies_the_size_limit_before_writing(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    writer = store.writer(max_size=1 << 20)
+    with pytest.raises(PayloadTooLarge):
+        writer.write_many([b"a" * (600 << 10), b"b" * (600 << 10)])
+    assert list(store.tmp_dir.iterdir()) == []

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, insert, or_, select
+from sqlalchemy import Integer, Row, Select, Table, bindparam, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xerotier.api.serialize import model_json
 from xerotier.catalog import handlers
+from xerotier.catalog.listing import MAX_LIMIT, decode_cursor, encode_cursor
+from xerotier.catalog.management import Page
 from xerotier.catalog.promotion import find_version, owned
 from xerotier.catalog.version_diff import Files, diff_versions
 from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name_of
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
-from xerotier.db.reads import autocommit_session
+from xerotier.db.reads import autocommit_connection, autocommit_session
 from xerotier.db.transitions import apply_transition
 from xerotier.db.versioning_models import PromotionEvent
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
 from xerotier.domain.semver import Version
-from xerotier.domain.versioning import newest_first
+from xerotier.domain.versioning import newest_first, sort_key
 from xerotier.errors import Conflict, InvalidInput, NotFound
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
@@ -47,6 +50,40 @@ def list_versions(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> lis
             select(Model).where(Model.project_id == project_id, Model.name == anchor.name).order_by(Model.id)
         )
         return newest_first(rows, lambda m: m.version)
+
+
+def list_versions_page(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, cursor: str | None, limit: int
+) -> Page:
+    """One keyset page of the model's versions, highest precedence first: an index range of
+    ``ix_models_name_version_key`` (``version_key`` sorts bytewise by precedence), ``limit`` rows
+    read whatever the number of versions; the cursor resumes after the last row."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+    values: dict[str, Any] = {"project_id": project_id, "limit": limit + 1}
+    if cursor:
+        values["after_key"], values["after_id"] = decode_cursor(cursor)
+    with autocommit_connection(runtime.engine) as connection:
+        name = connection.execute(_NAME_OF_ANCHOR, {"model_id": model_id, "project_id": project_id}).scalar()
+        if name is None:
+            raise NotFound("Model not found")
+        rows = list(connection.execute(_page_statement(bool(cursor)), {**values, "name": name}))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more and rows else None
+    return Page(rows, encode_cursor(last.version_key or "", last.id) if last is not None else None)
+
+
+@functools.cache
+def _page_statement(after: bool) -> Select:
+    c = _MODELS.c
+    query = select(_MODELS).where(*_SAME_NAME)
+    if after:
+        position = tuple_(
+            bindparam("after_key", type_=c.version_key.type), bindparam("after_id", type_=c.id.type)
+        )
+        query = query.where(tuple_(c.version_key, c.id) < position)
+    return query.order_by(c.version_key.desc(), c.id.desc()).limit(bindparam("limit", type_=Integer))
 
 
 def _duplicate(name: str, version: str) -> Conflict:
@@ -111,6 +148,7 @@ def _version_values(
         "project_id": project_id,
         "name": name,
         "version": spec.version,
+        "version_key": sort_key(spec.version),
         "parent_version_id": parent.id,
         "is_latest": False,
         "version_notes": spec.version_notes,
@@ -146,6 +184,9 @@ _LATEST_OR_ANCHOR = select(_MODELS).where(
     *_SAME_NAME, or_(_MODELS.c.is_latest, _MODELS.c.id == bindparam("model_id"))
 )
 _VERSIONS_OF_NAME = select(_MODELS).where(*_SAME_NAME)
+_NAME_OF_ANCHOR = select(_MODELS.c.name).where(
+    _MODELS.c.id == bindparam("model_id"), _MODELS.c.project_id == bindparam("project_id")
+)
 
 
 def _reuse_files(runtime: Runtime, session: Session, parent: Row[Any], model_id: uuid.UUID) -> None:

@@ -161,10 +161,24 @@ def delete_model(
     response_model=VersionList,
     responses=error_responses(400, 401, 404),
 )
-async def list_versions(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
-    """Highest precedence first."""
+async def list_versions(
+    model_id: str,
+    request: Request,
+    caller: Caller = Depends(get_caller),
+    cursor: str | None = Query(None, max_length=1000),
+    limit: int | None = Query(None, ge=1, le=MAX_LIMIT),
+) -> Response:
+    """Highest precedence first. With ``limit`` (or ``cursor``) one keyset page and its
+    ``nextCursor`` (null on the last page); without, every version."""
     project = caller.project_id
     mid = await resolve_model_id(request, caller, model_id)
+    if limit is not None or cursor is not None:
+        page = await run_in_threadpool(
+            versions_handlers.list_versions_page, get_rt(request), project, mid, cursor, limit or 50
+        )
+        bodies = [model_json(m) for m in page.rows]
+        await run_in_threadpool(with_labels, get_rt(request), project, page.rows, bodies)
+        return JSONResponse({"versions": bodies, "nextCursor": page.next_cursor})
     rows = await run_in_threadpool(versions_handlers.list_versions, get_rt(request), project, mid)
     bodies = [model_json(m) for m in rows]
     await run_in_threadpool(with_labels, get_rt(request), project, rows, bodies)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -61,9 +62,15 @@ def _open_model(client: XerotierClient, name: str, version: str, fields: dict[st
 def _send_all(
     client: XerotierClient, model_id: str, files: list[tuple[str, Path]], parallel: int, show: bool
 ) -> tuple[int, int]:
-    """Upload what the server lacks; returns (files sent, files skipped)."""
-    held = {f["path"]: f["sha256"] for f in sdk.list_files(client, model_id)}
-    total = sum(p.stat().st_size for _, p in files)
+    """Upload what the server lacks; returns (files sent, files skipped).
+
+    Only a file the server already holds at the same path and size is hashed first (to skip it
+    when unchanged); every other file is hashed while it is sent, in one pass, and checked against
+    the digest the server computed. The bars show both phases with their true totals: ``hashing``
+    (resume checks) and ``total`` (bytes to send), each file's own bar its size."""
+    held = {f["path"]: (f["sha256"], f.get("sizeBytes")) for f in sdk.list_files(client, model_id)}
+    sizes = {rel: path.stat().st_size for rel, path in files}
+    to_check = [rel for rel, _ in files if rel in held and held[rel][1] in (None, sizes[rel])]
     columns = [
         TextColumn("{task.description}"),
         BarColumn(),
@@ -72,29 +79,36 @@ def _send_all(
         TimeRemainingColumn(),
     ]
     with Progress(*columns, console=err_console, disable=not show, transient=False) as bar:
-        overall = bar.add_task("total", total=total)
-        counts = {"sent": 0, "skipped": 0}
+        hashing = bar.add_task("hashing", total=sum(sizes[rel] for rel in to_check)) if to_check else None
+        overall = bar.add_task("total", total=sum(sizes.values()))
+        counts = {"sent": 0, "skipped": 0, "to_send": sum(sizes.values())}
+        lock = threading.Lock()
+        checks = set(to_check)
+        per_file = show and len(files) <= 64  # a thousand small files: the totals say it all
 
         def one(rel: str, path: Path) -> None:
-            size = path.stat().st_size
-            task: TaskID = bar.add_task(rel, total=size * 2)  # hashing, then sending
+            size = sizes[rel]
+            if rel in checks:
+                assert hashing is not None
+                digest = sdk.sha256_of(path, lambda n: bar.advance(hashing, n))
+                if held[rel][0] == digest:
+                    with lock:
+                        counts["skipped"] += 1
+                        counts["to_send"] -= size
+                        bar.update(overall, total=counts["to_send"])  # nothing to send for it
+                    return
+            task: TaskID | None = bar.add_task(rel, total=size) if per_file else None
 
-            def advance(n: int) -> None:
-                bar.advance(task, n)
-
-            digest = sdk.sha256_of(path, advance)
-            if held.get(rel) == digest:
-                counts["skipped"] += 1
-                bar.advance(overall, size)
-            else:
-
-                def send(n: int) -> None:
+            def sent(n: int) -> None:
+                if task is not None:
                     bar.advance(task, n)
-                    bar.advance(overall, n)
+                bar.advance(overall, n)
 
-                sdk.upload_file(client, model_id, rel, path, digest, send)
+            sdk.send_file(client, model_id, rel, path, sent)
+            with lock:
                 counts["sent"] += 1
-            bar.remove_task(task)
+            if task is not None:
+                bar.remove_task(task)
 
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
             for future in [pool.submit(one, rel, path) for rel, path in files]:

@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xerotier.db.backends import dead_backends
-from xerotier.db.models import Backend, Endpoint, Load, Model
+from xerotier.db.models import Endpoint, Load, Model
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.inventory import Inventory
 from xerotier.domain.lifecycle import SERVABLE, LifecycleEvent, ModelStatus
 from xerotier.errors import InvalidInput
 from xerotier.loading import statuses as st
+from xerotier.loading.fleet_rows import fleet
 from xerotier.loading.inputs import shape_of
 from xerotier.loading.model_shape import ModelShape
 from xerotier.loading.placement import Candidate, Placement, choose, remaining
@@ -207,9 +208,7 @@ def place(runtime: Runtime, endpoint_id: uuid.UUID) -> str:
             )
             return endpoint.status
         used, counts = _live_loads(session)
-        backends = list(
-            session.execute(select(Backend.id, Backend.inventory, Backend.options, Backend.heartbeat_at))
-        )
+        backends = fleet(session)
         chosen = rank_backends(shape, backends, used, counts, dead_after, datetime.now(UTC))
         endpoint.resolved_model_id = model.id
         if chosen.backend_id is None or chosen.plan is None:

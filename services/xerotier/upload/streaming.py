@@ -1,8 +1,9 @@
 """Stream a request body into a blob writer without blocking the event loop.
 
-Chunks are gathered into batches of ``chunk_bytes``; each batch is hashed and written on a worker
-thread (hashlib and file writes release the GIL) while the loop keeps receiving the next one, so
-at most two batches are held at a time whatever the file size.
+Chunks are gathered into batches of ``chunk_bytes``; each batch is hashed on one thread while it is
+written on another (hashlib and file writes release the GIL: ``SpoolingWriter.write_many``), while
+the loop keeps receiving the next one, so at most two batches are held at a time whatever the
+file size, and a batch costs the slower of hashing and writing, not their sum.
 """
 
 from __future__ import annotations
@@ -42,5 +43,9 @@ async def stream_into(body: AsyncIterator[bytes], writer: BlobWriter, chunk_byte
 
 
 def _write_all(writer: BlobWriter, chunks: list[bytes]) -> None:
+    write_many = getattr(writer, "write_many", None)  # hashing and writing overlapped
+    if write_many is not None:
+        write_many(chunks)
+        return
     for chunk in chunks:
         writer.write(chunk)

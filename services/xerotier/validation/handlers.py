@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 
+from xerotier.db.file_headers import write_headers
 from xerotier.db.models import Model, ModelFile
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
@@ -50,11 +52,13 @@ def validate_model(runtime: Runtime, model_id: uuid.UUID) -> str:
                 values={"validation_error": failure.message},
             )
         return ModelStatus.ERROR.value
-    _record(runtime, model_id, found, suggest)
+    _record(runtime, model_id, files, found, suggest)
     return ModelStatus.READY.value
 
 
-def _record(runtime: Runtime, model_id: uuid.UUID, found: Inspection, suggest: bool) -> None:
+def _record(
+    runtime: Runtime, model_id: uuid.UUID, files: list[FileRef], found: Inspection, suggest: bool
+) -> None:
     meta = found.metadata
     if suggest:
         meta.extra["workloadTypeSuggested"] = True
@@ -67,11 +71,12 @@ def _record(runtime: Runtime, model_id: uuid.UUID, found: Inspection, suggest: b
             reason="validation passed",
             values={**meta.as_values(set_workload_type=suggest), "validation_error": None},
         )
-        if moved:
-            for row in session.scalars(select(ModelFile).where(ModelFile.model_id == model_id)):
-                header = found.headers.get(row.path)
-                row.header = (
-                    {name: {"dtype": t.dtype, "shape": list(t.shape)} for name, t in header.tensors.items()}
-                    if header is not None
-                    else None
-                )
+        if moved:  # every file's header (or none) in one statement, in the same transaction
+            write_headers(session, model_id, {ref.path: _header_json(found, ref.path) for ref in files})
+
+
+def _header_json(found: Inspection, path: str) -> dict[str, Any] | None:
+    header = found.headers.get(path)
+    if header is None:
+        return None
+    return {name: {"dtype": t.dtype, "shape": list(t.shape)} for name, t in header.tensors.items()}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from xerotier.client.http import XerotierClient
+from xerotier.client.http import ApiError, XerotierClient
 
-READ_BYTES = 1 << 20
+READ_BYTES = 4 << 20  # large reads and socket writes: few Python round trips per GiB
 Progress = Callable[[int], None]
 
 
@@ -30,6 +31,64 @@ def _chunks(path: Path, progress: Progress | None) -> Iterator[bytes]:
             yield block
             if progress:
                 progress(len(block))
+
+
+class DigestMismatch(ApiError):
+    """The server stored other bytes than the ones read here (changed while sending, or corrupted)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(0, message)
+
+
+def _hashed_chunks(
+    path: Path, digest: Any, hasher: ThreadPoolExecutor | None, progress: Progress | None
+) -> Iterator[bytes]:
+    """The file's blocks, each hashed on ``hasher`` while the caller sends it (one read, one pass:
+    hashlib and socket writes both release the GIL, so hashing and sending overlap); without a
+    hasher (a small file: one block) hashed before it is sent."""
+    pending: Future[None] | None = None
+    with path.open("rb") as src:
+        while block := src.read(READ_BYTES):
+            if pending is not None:
+                pending.result()  # blocks are hashed in order
+            if hasher is None:
+                digest.update(block)
+            else:
+                pending = hasher.submit(digest.update, block)
+            yield block
+            if progress:
+                progress(len(block))
+    if pending is not None:
+        pending.result()
+
+
+def send_file(
+    client: XerotierClient,
+    model_id: str,
+    rel_path: str,
+    source: Path,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """PUT one file, hashing it while it is sent; the digest the server computed must be the one
+    computed here (a final check instead of a first pass over the file). Returns the file row."""
+    digest, size = hashlib.sha256(), source.stat().st_size
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") if size > READ_BYTES else None
+    try:
+        row = client.request(
+            "PUT",
+            f"/v1/models/{model_id}/files/{quote(rel_path)}",
+            content=_hashed_chunks(source, digest, hasher, progress),
+            headers={"Content-Length": str(size)},
+        )
+    finally:
+        if hasher is not None:
+            hasher.shutdown()
+    if row.get("sha256") != digest.hexdigest():
+        raise DigestMismatch(
+            f"{rel_path}: the server stored sha256 {row.get('sha256')}, the file read {digest.hexdigest()}"
+            " (did it change while uploading?)"
+        )
+    return row
 
 
 def upload_file(

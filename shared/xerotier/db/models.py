@@ -25,10 +25,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    event,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from xerotier.domain.semver import DEFAULT_VERSION
+from xerotier.domain.versioning import sort_key
 
 #: A 64-bit autoincrement key that SQLite also autoincrements (it only does so for INTEGER).
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
@@ -96,6 +100,10 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+#: bytewise comparison on PostgreSQL too (its default collation ignores punctuation)
+VERSION_KEY_TYPE = String(512).with_variant(String(512, collation="C"), "postgresql")
+
+
 class Model(Base):
     """One version of a model, with its lifecycle status and the seed's metadata."""
 
@@ -111,6 +119,9 @@ class Model(Base):
             sqlite_where=text("is_latest"),
         ),
         Index("ix_models_status_deadline", "status", "deadline_at"),
+        # migration 0010: deletes find children by index; versions page by precedence
+        Index("ix_models_parent_version_id", "parent_version_id"),
+        Index("ix_models_name_version_key", "project_id", "name", "version_key", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -118,6 +129,8 @@ class Model(Base):
     name: Mapped[str] = mapped_column(String(200))
     version: Mapped[str] = mapped_column(String(128), default="1.0.0")
     parent_version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("models.id", ondelete="SET NULL"))
+    #: ``sort_key(version)``: bytewise order is SemVer precedence (keyset pages of versions)
+    version_key: Mapped[str | None] = mapped_column(VERSION_KEY_TYPE)
     is_latest: Mapped[bool] = mapped_column(Boolean, default=False)
     version_notes: Mapped[str | None] = mapped_column(Text)
     format: Mapped[str | None] = mapped_column(String(32))
@@ -158,6 +171,13 @@ class Model(Base):
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+@event.listens_for(Model, "before_insert")
+def _fill_version_key(_mapper: Any, _connection: Any, target: Model) -> None:
+    """Rows added through the ORM get their sort key (Core inserts pass ``version_key`` themselves)."""
+    if target.version_key is None:
+        target.version_key = sort_key(target.version or DEFAULT_VERSION)
 
 
 class ModelFile(Base):

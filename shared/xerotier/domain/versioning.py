@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
 from xerotier.domain.semver import Version
+from xerotier.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -32,6 +33,36 @@ class PromotionOutcome(StrEnum):
 def precedence_core(text: str) -> str:
     """The part of a version string that decides its identity (build metadata stripped)."""
     return text.split("+", 1)[0]
+
+
+# Characters of the sort key below the identifier characters [0-9A-Za-z-] (lowest: '-', 0x2D).
+_END, _NEXT = "!", "#"
+
+
+def _number_key(digits: str) -> str:
+    """A decimal number as text that sorts bytewise in numeric order (its length first)."""
+    return f"{len(digits):03d}{digits}"
+
+
+def sort_key(text: str) -> str:
+    """A text whose bytewise order (``COLLATE "C"``, SQLite's ``BINARY``) is the SemVer precedence
+    of ``text``: what a keyset page of versions sorts on. Build metadata is ignored; an unparsable
+    version gets ``""``, below every version (as ``newest_first`` puts it last).
+
+    Numbers are written length-first (``10`` after ``9``); a release is ``~`` after its core, above
+    its pre-releases (``-`` …); a pre-release identifier is ``0``+number or ``1``+text (numeric ones
+    rank lower), separated by ``#`` and ended by ``!``, both below any identifier character, so a
+    shorter identifier or a prefix of identifiers ranks lower, as SemVer says.
+    """
+    try:
+        version = Version.parse(text)
+    except InvalidInput:
+        return ""
+    core = ".".join(_number_key(str(n)) for n in (version.major, version.minor, version.patch))
+    if not version.prerelease:
+        return core + "~"
+    parts = ("0" + _number_key(p) if p.isdigit() else "1" + p for p in version.prerelease)
+    return core + "-" + _NEXT.join(parts) + _END
 
 
 def newest_first(items: Iterable[T], version_of: Callable[[T], str]) -> list[T]:
