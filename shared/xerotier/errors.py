@@ -3,6 +3,7 @@
     XerotierError
     ├── PermanentError            the request or the data is wrong; retrying will not help
     │   ├── InvalidInput          400: bad field, bad path, bad version string …
+    │   │   └── RangeNotSatisfiable 416: a download range past the end of the file
     │   ├── AuthenticationRequired 401
     │   ├── Forbidden             403
     │   ├── NotFound              404 (also what a foreign project's private model looks like)
@@ -13,7 +14,7 @@
     └── TransientError            a dependency hiccuped; the task retries with backoff
         └── DatabaseNotMigrated   the schema is behind the code; run `xerotier db upgrade`
 
-HTTP status codes and exit codes are mapped only at the edges: ``xerotier.gateway.errors.HTTP_STATUS``
+HTTP status codes and exit codes are mapped only at the edges: ``xerotier.api.http_errors.HTTP_STATUS``
 (one table) and the CLI.
 """
 
@@ -55,6 +56,10 @@ class Conflict(PermanentError):
 
 class IllegalTransition(Conflict):
     """A status change the lifecycle does not allow."""
+
+
+class RangeNotSatisfiable(InvalidInput):
+    """A download's range starts past the end of the file."""
 
 
 class PayloadTooLarge(PermanentError):

@@ -28,7 +28,7 @@ SEEN: Counter[int] = Counter()
 def error_envelope(ctx, response, case) -> bool | None:  # type: ignore[no-untyped-def]
     """Every 4xx/5xx body is the registry's error envelope."""
     SEEN[response.status_code] += 1
-    if response.status_code < 400:
+    if response.status_code < 400 or case.method.upper() == "HEAD":  # a HEAD answer has no body
         return None
     body = response.json()
     error = body.get("error") if isinstance(body, dict) else None

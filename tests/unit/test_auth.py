@@ -29,7 +29,7 @@ def test_malformed_keys_do_not_parse():
 
 def test_every_error_class_maps_to_one_http_status_at_the_gateway():
     from xerotier import errors
-    from xerotier.gateway.errors import http_status_of
+    from xerotier.api.http_errors import http_status_of
 
     assert http_status_of(errors.IllegalTransition("x")) == (409, "conflict_error")
     assert http_status_of(errors.DatabaseNotMigrated(None, "head"))[0] == 503
@@ -38,4 +38,4 @@ def test_every_error_class_maps_to_one_http_status_at_the_gateway():
     found = vars(errors).values()
     classes = [c for c in found if isinstance(c, type) and issubclass(c, errors.XerotierError)]
     statuses = {http_status_of(c.__new__(c))[0] for c in classes}
-    assert statuses == {400, 401, 403, 404, 409, 413, 422, 500, 503}
+    assert statuses == {400, 401, 403, 404, 409, 413, 416, 422, 500, 503}

@@ -60,7 +60,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for router in SERVICE_ROUTERS:
         app.include_router(router, prefix="/v1")
         app.include_router(router, prefix="/{project_id}/v1")
-    app.include_router(hub_router)  # the Hugging Face Hub protocol, at the root (HF_ENDPOINT)
+    # the Hugging Face Hub protocol, at the root (HF_ENDPOINT): its own error format (what
+    # huggingface_hub parses), documented in docs/downloads.md rather than in the registry's OpenAPI
+    app.include_router(hub_router, include_in_schema=False)
     install_dashboard(app)
     install_openapi(app)
     return app

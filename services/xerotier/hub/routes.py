@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 
 from xerotier.api.deps import Caller, get_caller, get_rt
 from xerotier.api.file_responses import file_response
+from xerotier.api.http_errors import http_status_of
 from xerotier.db.model_files import FileHit
 from xerotier.domain.paths import normalize_model_path
 from xerotier.errors import AuthenticationRequired, InvalidInput
@@ -42,7 +43,7 @@ async def _answer(request: Request, action: Callable[[Caller], Awaitable[Respons
             return Response(status_code=exc.status, headers=exc.headers())
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
     except InvalidInput as exc:
-        return JSONResponse({"error": exc.message}, status_code=exc.http_status)
+        return JSONResponse({"error": exc.message}, status_code=http_status_of(exc)[0])
 
 
 @router.get("/api/models/{namespace}/{name}", response_model=None)

@@ -7,11 +7,9 @@ that starts past the end is ``RangeNotSatisfiable`` (416).
 
 from __future__ import annotations
 
-from xerotier.errors import InvalidInput
+from xerotier.errors import RangeNotSatisfiable
 
-
-class RangeNotSatisfiable(InvalidInput):
-    http_status = 416
+__all__ = ["RangeNotSatisfiable", "byte_range", "content_range", "etag_matches", "etag_of"]
 
 
 def etag_of(sha256: str) -> str:

@@ -22,7 +22,7 @@ from alembic import op
 from xerotier.domain.versioning import sort_key
 
 revision: str = "0010_ingest_indexes"
-down_revision: str | Sequence[str] | None = "0007_outbox_request_id"
+down_revision: str | Sequence[str] | None = "0009_aliases_tags"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
