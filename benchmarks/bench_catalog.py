@@ -310,7 +310,7 @@ def auth_on_the_app(runtime, key: str, reps: int) -> dict[str, float]:  # type: 
     """The real app in-process: ``GET /v1/tiers`` against the same handler mounted without auth."""
     from fastapi.testclient import TestClient
 
-    from xerotier.catalog.catalog_routes import list_tiers
+    from xerotier.catalog.public.routes import list_tiers
     from xerotier.gateway.app import create_app
 
     app = create_app(runtime)

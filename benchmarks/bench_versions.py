@@ -33,8 +33,8 @@ import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects import postgresql
 
-from xerotier.catalog.listing import ListFilter, encode_cursor
-from xerotier.catalog.management import list_query
+from xerotier.catalog.models.listing import ListFilter, encode_cursor
+from xerotier.catalog.models.management import list_query
 from xerotier.db.engine import make_engine, make_session_factory
 from xerotier.db.migrate import upgrade
 from xerotier.db.projects import create_key, get_or_create_project

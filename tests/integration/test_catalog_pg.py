@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from support.sharing import add_model, new_project
-from xerotier.catalog.sharing_handlers import share_model
+from xerotier.catalog.sharing.handlers import share_model
 from xerotier.db.models import Model
 
 pytestmark = pytest.mark.integration

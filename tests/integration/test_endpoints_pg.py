@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from support.sharing import add_model, new_project, project_of, wait_for
-from xerotier.catalog import endpoint_counts
-from xerotier.catalog.sharing_handlers import set_catalog_role, share_model
+from xerotier.catalog.endpoints import counts as endpoint_counts
+from xerotier.catalog.sharing.handlers import set_catalog_role, share_model
 from xerotier.db.models import LifecycleEventRow, Model, OutboxMessage
 from xerotier.domain.tiers import SELF_HOSTED, SHARED_TIER_SLUGS, CatalogRole
 from xerotier.queue import names

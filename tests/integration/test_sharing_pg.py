@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from support.sharing import add_model, new_project, project_of, wait_for
-from xerotier.catalog import endpoint_counts
-from xerotier.catalog.sharing_handlers import set_catalog_role
+from xerotier.catalog.endpoints import counts as endpoint_counts
+from xerotier.catalog.sharing.handlers import set_catalog_role
 from xerotier.db.models import Model
 from xerotier.domain.tiers import SELF_HOSTED, SHARED_TIER_SLUGS, CatalogRole
 

@@ -301,7 +301,7 @@ def test_rename_update_and_delete(pg_api, pg_runtime):
 
 
 def test_first_version_to_become_ready_is_latest(pg_api, pg_runtime):
-    from xerotier.catalog.promotion import on_status_changed
+    from xerotier.catalog.versions.promotion import on_status_changed
 
     v1 = new_model(pg_api, "first-ready")  # latest since its creation, still uploading
     v2 = new_version(pg_api, v1["id"], "1.1.0")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xerotier.catalog.catalog_query import CatalogFilter, Cursor, like_pattern
+from xerotier.catalog.public.query import CatalogFilter, Cursor, like_pattern
 from xerotier.errors import InvalidInput
 
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xerotier.catalog.listing import ListFilter, decode_cursor, encode_cursor, like_prefix, prefix_successor
+from xerotier.catalog.models.listing import (
+    ListFilter,
+    decode_cursor,
+    encode_cursor,
+    like_prefix,
+    prefix_successor,
+)
 from xerotier.errors import InvalidInput
 
 

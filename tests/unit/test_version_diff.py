@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xerotier.catalog.version_diff import diff_files, diff_tensors, diff_versions, tensor_index
+from xerotier.catalog.versions.diff import diff_files, diff_tensors, diff_versions, tensor_index
 
 
 def test_files_by_sha256():

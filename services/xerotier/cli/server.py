@@ -398,7 +398,7 @@ def catalog_set_role(
     """Assign a shared model's catalog role (no automatic path promotes to `shared` today)."""
     import uuid
 
-    from xerotier.catalog.sharing_handlers import set_catalog_role
+    from xerotier.catalog.sharing.handlers import set_catalog_role
     from xerotier.domain.tiers import parse_role
     from xerotier.errors import PermanentError
 

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from xerotier.catalog.catalog_routes import router as public_catalog_router
-from xerotier.catalog.endpoints_routes import router as endpoints_router
-from xerotier.catalog.labels_routes import router as labels_router
-from xerotier.catalog.routes import router as catalog_router
-from xerotier.catalog.sharing_routes import router as sharing_router
-from xerotier.catalog.versions_routes import router as versions_router
+from xerotier.catalog.endpoints.routes import router as endpoints_router
+from xerotier.catalog.labels.routes import router as labels_router
+from xerotier.catalog.models.routes import router as catalog_router
+from xerotier.catalog.public.routes import router as public_catalog_router
+from xerotier.catalog.sharing.routes import router as sharing_router
+from xerotier.catalog.versions.routes import router as versions_router
 from xerotier.dashboard.mount import install_dashboard
 from xerotier.db.migrate import ensure_migrated
 from xerotier.download.routes import router as download_router

@@ -51,7 +51,7 @@ GPU_TASKS = (AGENT_LOAD, AGENT_UNLOAD)
 TASK_MODULES: dict[str, list[str]] = {
     "upload": ["xerotier.upload.tasks"],
     "validation": ["xerotier.validation.tasks"],
-    "catalog": ["xerotier.catalog.versions_tasks", "xerotier.catalog.endpoint_tasks"],
+    "catalog": ["xerotier.catalog.versions.tasks", "xerotier.catalog.endpoints.tasks"],
     "loading": ["xerotier.loading.tasks"],
     "agent": ["xerotier.agent.tasks"],
 }

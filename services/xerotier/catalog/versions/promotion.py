@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from xerotier.catalog.listing import like_prefix
+from xerotier.catalog.models.listing import like_prefix
 from xerotier.db.latest import lock_name, lock_name_of, resolve_latest
 from xerotier.db.lookups import get_owned
 from xerotier.db.models import LifecycleEventRow, Model

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from xerotier.api.serialize import model_json
-from xerotier.catalog.endpoint_handlers import ResolvedEndpoint
+from xerotier.catalog.endpoints.handlers import ResolvedEndpoint
 from xerotier.db.models import Model
 
 

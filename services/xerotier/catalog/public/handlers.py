@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, and_, bindparam, or_
 
-from xerotier.catalog.catalog_query import DEFAULT_WORKLOAD, CatalogFilter, Cursor, like_pattern
-from xerotier.catalog.catalog_rows import catalog_select, entry_json
+from xerotier.catalog.public.query import DEFAULT_WORKLOAD, CatalogFilter, Cursor, like_pattern
+from xerotier.catalog.public.rows import catalog_select, entry_json
 from xerotier.db.models import Model
 from xerotier.db.reads import autocommit_connection
 from xerotier.errors import NotFound

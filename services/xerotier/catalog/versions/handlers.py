@@ -14,11 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xerotier.api.serialize import model_json
-from xerotier.catalog import handlers
-from xerotier.catalog.listing import MAX_LIMIT, decode_cursor, encode_cursor
-from xerotier.catalog.management import Page
-from xerotier.catalog.promotion import find_version, owned
-from xerotier.catalog.version_diff import Files, diff_versions
+from xerotier.catalog.models import handlers
+from xerotier.catalog.models.listing import MAX_LIMIT, decode_cursor, encode_cursor
+from xerotier.catalog.models.management import Page
+from xerotier.catalog.versions.diff import Files, diff_versions
+from xerotier.catalog.versions.promotion import find_version, owned
 from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name_of
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile

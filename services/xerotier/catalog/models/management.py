@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from xerotier.catalog.listing import (
+from xerotier.catalog.models.listing import (
     MAX_LIMIT,
     WORKLOAD_TYPES,
     ListFilter,
@@ -19,7 +19,7 @@ from xerotier.catalog.listing import (
     like_prefix,
     prefix_successor,
 )
-from xerotier.catalog.promotion import move_latest, owned
+from xerotier.catalog.versions.promotion import move_latest, owned
 from xerotier.db import blob_refs
 from xerotier.db.latest import lock_name, lock_name_of, reload_after_lock
 from xerotier.db.models import Endpoint, Model, ModelFile

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xerotier.api.deps import Caller, get_caller, get_rt
 from xerotier.api.model_refs import model_id_of
-from xerotier.catalog import labels_handlers as labels
+from xerotier.catalog.labels import handlers as labels
 
 router = APIRouter(tags=["aliases and tags"])
 

@@ -10,9 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from xerotier.api.deps import Caller, get_caller, get_rt
 from xerotier.api.model_refs import resolve_model_id
 from xerotier.api.schemas import error_responses
-from xerotier.catalog import sharing_handlers
-from xerotier.catalog.schemas import SharedModelOut
-from xerotier.catalog.sharing_json import owned_model_json
+from xerotier.catalog.sharing import handlers as sharing_handlers
+from xerotier.catalog.sharing.schemas import SharedModelOut
+from xerotier.catalog.sharing.serialize import owned_model_json
 
 router = APIRouter(tags=["sharing"])
 

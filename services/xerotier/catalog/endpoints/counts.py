@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xerotier.catalog.endpoint_handlers import lock_model_name, resolve
+from xerotier.catalog.endpoints.handlers import lock_model_name, resolve
 from xerotier.db.models import Endpoint
 from xerotier.domain.tiers import SELF_HOSTED, CatalogRole, demotion_due
 from xerotier.runtime import Runtime

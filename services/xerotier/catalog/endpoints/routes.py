@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from xerotier.api.deps import Caller, get_caller, get_rt
 from xerotier.api.model_refs import model_id_of
 from xerotier.api.schemas import error_responses
-from xerotier.catalog import endpoint_handlers
-from xerotier.catalog.endpoint_handlers import parse_endpoint_id
-from xerotier.catalog.schemas import EndpointList, EndpointOut
-from xerotier.catalog.sharing_json import endpoint_json
+from xerotier.catalog.endpoints import handlers as endpoint_handlers
+from xerotier.catalog.endpoints.handlers import parse_endpoint_id
+from xerotier.catalog.endpoints.schemas import EndpointList, EndpointOut
+from xerotier.catalog.sharing.serialize import endpoint_json
 
 router = APIRouter(tags=["endpoints"])
 

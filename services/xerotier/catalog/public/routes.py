@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 
 from xerotier.api.deps import Caller, get_caller, get_rt, parse_model_id
 from xerotier.api.schemas import error_responses
-from xerotier.catalog import catalog_handlers
-from xerotier.catalog.catalog_query import MAX_PAGE, CatalogFilter, Cursor
-from xerotier.catalog.schemas import CatalogEntry, CatalogPage, TierList
+from xerotier.catalog.public import handlers as catalog_handlers
+from xerotier.catalog.public.query import MAX_PAGE, CatalogFilter, Cursor
+from xerotier.catalog.public.schemas import CatalogEntry, CatalogPage, TierList
 from xerotier.domain.tiers import TIERS, allowed_tiers, parse_role
 
 router = APIRouter(tags=["catalog"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from xerotier.catalog import endpoint_counts
+from xerotier.catalog.endpoints import counts as endpoint_counts
 from xerotier.queue import names
 from xerotier.queue.task import registry_task
 from xerotier.runtime import get_runtime

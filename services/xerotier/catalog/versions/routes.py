@@ -1,5 +1,4 @@
-"""HTTP routes of versioning and model management: versions, promote/rollback, history, diff,
-model list filters and pages, rename, update, delete."""
+"""HTTP routes of a model's versions: list (keyset pages), create, promote / rollback, history, diff."""
 
 from __future__ import annotations
 
@@ -12,15 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xerotier.api.deps import Caller, get_caller, get_rt
 from xerotier.api.model_refs import model_id_of, resolve_model_id
-from xerotier.api.schemas import ModelList, ModelOut, VersionList, error_responses
+from xerotier.api.schemas import ModelOut, VersionList, error_responses
 from xerotier.api.serialize import model_json
-from xerotier.catalog import management, promotion, versions_handlers
-from xerotier.catalog.labels_handlers import with_labels
-from xerotier.catalog.listing import MAX_LIMIT, ListFilter
-from xerotier.catalog.schemas import DeleteResult, History, PromotionOut, VersionDiff
-from xerotier.db.models import Model
+from xerotier.catalog.labels.handlers import with_labels
+from xerotier.catalog.models.listing import MAX_LIMIT
+from xerotier.catalog.versions import handlers as versions_handlers
+from xerotier.catalog.versions import promotion
+from xerotier.catalog.versions.schemas import History, PromotionOut, VersionDiff
 from xerotier.db.versioning_models import PromotionEvent
-from xerotier.domain.model_ref import parse_tag_filter
 from xerotier.domain.versioning import PromotionKind
 
 router = APIRouter(tags=["versions"])
@@ -32,19 +30,6 @@ class CreateVersionBody(BaseModel):
     version: str
     version_notes: str | None = Field(None, alias="versionNotes")
     copy_files: bool = Field(False, alias="copyFiles")
-
-
-class RenameBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-
-
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
-
-    workload_type: str | None = Field(None, alias="workloadType")
-    version_notes: str | None = Field(None, alias="versionNotes")
 
 
 def history_json(row: PromotionEvent) -> dict[str, Any]:
@@ -59,98 +44,6 @@ def history_json(row: PromotionEvent) -> dict[str, Any]:
         "when": row.created_at.isoformat(),
         "alias": row.alias,  # alias-set | alias-delete: the alias moved
     }
-
-
-def _brief(model: Model) -> dict[str, Any]:
-    return {"id": str(model.id), "name": model.name, "version": model.version, "status": model.status}
-
-
-# ---- model management -------------------------------------------------------------------------
-
-
-@router.get(
-    "/models",
-    response_model=ModelList,
-    responses=error_responses(400, 401),
-)
-async def list_models(
-    request: Request,
-    caller: Caller = Depends(get_caller),
-    all_versions: bool = Query(False, alias="allVersions"),
-    status: str | None = Query(None),
-    architecture: str | None = Query(None),
-    workload_type: str | None = Query(None, alias="workloadType"),
-    name_prefix: str | None = Query(None, alias="namePrefix", max_length=200),
-    tag: list[str] = Query([], max_length=20),
-    cursor: str | None = Query(None, max_length=1000),
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-) -> Response:
-    """Latest versions by default (``allVersions=true`` for all), filtered, in keyset pages."""
-    tags = tuple(parse_tag_filter(t) for t in tag)
-    flt = ListFilter(all_versions, status, architecture, workload_type, name_prefix, tags)
-    page = await run_in_threadpool(
-        management.list_models, get_rt(request), caller.project_id, flt, cursor, limit
-    )
-    bodies = [model_json(m) for m in page.rows]
-    await run_in_threadpool(with_labels, get_rt(request), caller.project_id, page.rows, bodies)
-    return JSONResponse({"models": bodies, "nextCursor": page.next_cursor})
-
-
-@router.patch(
-    "/models/{model_id}",
-    response_model=ModelOut,
-    responses=error_responses(400, 401, 404),
-)
-def update_model(
-    model_id: str, body: UpdateBody, request: Request, caller: Caller = Depends(get_caller)
-) -> dict[str, Any]:
-    given = {k: getattr(body, k) for k in body.model_fields_set}
-    model = management.update_version(
-        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id), **given
-    )
-    return model_json(model)
-
-
-@router.post(
-    "/models/{model_id}/rename",
-    response_model=ModelOut,
-    responses=error_responses(400, 401, 404, 409),
-)
-def rename_model(
-    model_id: str, body: RenameBody, request: Request, caller: Caller = Depends(get_caller)
-) -> dict[str, Any]:
-    return model_json(
-        management.rename(
-            get_rt(request),
-            caller.project_id,
-            model_id_of(get_rt(request), caller.project_id, model_id),
-            body.name,
-        )
-    )
-
-
-@router.delete(
-    "/models/{model_id}",
-    response_model=DeleteResult,
-    responses=error_responses(400, 401, 404, 409),
-)
-def delete_model(
-    model_id: str,
-    request: Request,
-    caller: Caller = Depends(get_caller),
-    force: bool = Query(False),
-    all_versions: bool = Query(False, alias="allVersions"),
-) -> dict[str, Any]:
-    """Delete one version, or with ``allVersions=true`` every version of the model."""
-    runtime = get_rt(request)
-    mid = model_id_of(runtime, caller.project_id, model_id)
-    if all_versions:
-        deleted = management.delete_model(runtime, caller.project_id, mid)
-        return {"deleted": [_brief(m) for m in deleted], "latest": None}
-    deleted, latest = management.delete_version(
-        runtime, caller.project_id, mid, force=force, actor=caller.key_id
-    )
-    return {"deleted": [_brief(m) for m in deleted], "latest": model_json(latest) if latest else None}
 
 
 # ---- versions ---------------------------------------------------------------------------------

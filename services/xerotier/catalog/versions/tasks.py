@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from xerotier.catalog import promotion
+from xerotier.catalog.versions import promotion
 from xerotier.queue import names
 from xerotier.queue.task import registry_task
 from xerotier.runtime import get_runtime

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
-from xerotier.catalog.promotion import find_version_row
+from xerotier.catalog.versions.promotion import find_version_row
 from xerotier.db.latest import lock_name_of
 from xerotier.db.model_refs import ensure_registered
 from xerotier.db.models import Model

@@ -1,0 +1,40 @@
+"""Response schemas of the catalog: versions: promotions, history, diffs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from xerotier.api.schemas import ModelOut, Schema
+
+
+class PromotionOut(ModelOut):
+    promotion: str = Field(description="done (200) or pending (202: promoted once it is ready)")
+
+
+class HistoryEntry(Schema):
+    id: int
+    kind: str = Field(description="promote | rollback")
+    from_: str | None = Field(alias="from")
+    to: str
+    fromVersionId: str | None
+    toVersionId: str | None
+    who: str | None = Field(description="the id of the key that asked")
+    when: str
+
+
+class History(Schema):
+    history: list[HistoryEntry]
+
+
+class VersionDiff(Schema):
+    from_: str | None = Field(alias="from")
+    to: str | None
+    metadata: dict[str, Any]
+    chatTemplate: dict[str, Any]
+    generationDefaults: dict[str, Any]
+    files: dict[str, Any]
+    tensors: dict[str, Any]
+    fromVersionId: str
+    toVersionId: str
