@@ -32,6 +32,24 @@ RESULTS: dict[str, object] = {}
 CHECKPOINT_FILES = 13
 SHARD_MIB = 16
 
+#: The same file streamed by a bare uvicorn app (no registry code, same chunks): the server's floor.
+FLOOR_SCRIPT = r"""
+import sys, uvicorn
+from starlette.concurrency import run_in_threadpool
+PATH, CHUNK = sys.argv[2], 4 << 20
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    handle = open(PATH, "rb")
+    headers = [(b"content-type", b"application/octet-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    while data := await run_in_threadpool(handle.read, CHUNK):
+        await send({"type": "http.response.body", "body": data, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+    handle.close()
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
 HF_SCRIPT = r"""
 import sys, time
 from huggingface_hub import snapshot_download
@@ -56,6 +74,18 @@ def _timed(args: list[str], **kwargs: object) -> float:
     start = time.perf_counter()
     subprocess.run(args, check=True, **kwargs)  # type: ignore[call-overload]
     return time.perf_counter() - start
+
+
+def _wait_port(port: int, timeout: float = 30) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def _blob(data_dir: Path, path: Path) -> Path:
@@ -112,22 +142,39 @@ def main() -> None:
         proc, url, key = _start(data, _free_port(), work / "up-2.log")  # a fresh process: its own RSS
         try:
             auth = f"Authorization: Bearer {key}"
-            print(f"{'size':>9} {'cat MiB/s':>10} {'GET MiB/s':>10} {'ratio':>6} {'API peak RSS':>13}")
+            print(
+                f"{'size':>9} {'cat MiB/s':>10} {'GET MiB/s':>10} {'ratio':>6} {'API peak RSS':>13} "
+                f"{'bare uvicorn MiB/s':>19}"
+            )
             for mib in sizes:
-                cat, get = [], []
-                for _ in range(repeat):
-                    cat.append(_timed(["sh", "-c", f"cat {blobs[mib]} > /dev/null"]))
-                    link = f"{url}/v1/models/bench-big/files/blob-{mib}"
-                    get.append(_timed(["curl", "-sSf", "-o", "/dev/null", "-H", auth, link]))
+                floor_port = _free_port()
+                floor = subprocess.Popen(
+                    [sys.executable, "-c", FLOOR_SCRIPT, str(floor_port), str(blobs[mib])]
+                )
+                _wait_port(floor_port)
+                cat, get, bare = [], [], []
+                try:
+                    for _ in range(repeat):
+                        cat.append(_timed(["sh", "-c", f"cat {blobs[mib]} > /dev/null"]))
+                        link = f"{url}/v1/models/bench-big/files/blob-{mib}"
+                        get.append(_timed(["curl", "-sSf", "-o", "/dev/null", "-H", auth, link]))
+                        bare.append(
+                            _timed(["curl", "-sSf", "-o", "/dev/null", f"http://127.0.0.1:{floor_port}/"])
+                        )
+                finally:
+                    _stop(floor)
                 c, g, rss = statistics.median(cat), statistics.median(get), _peak_rss_mib(proc.pid)
+                b = statistics.median(bare)
                 RESULTS[f"{mib}MiB"] = {
                     "cat_mib_s": mib / c,
                     "get_mib_s": mib / g,
+                    "bare_uvicorn_mib_s": mib / b,
                     "ratio": c / g,
                     "rss": rss,
                 }
                 print(
-                    f"{mib:>5} MiB {mib / c:>10.0f} {mib / g:>10.0f} {c / g:>5.0%} {rss:>9.0f} MiB",
+                    f"{mib:>5} MiB {mib / c:>10.0f} {mib / g:>10.0f} {c / g:>5.0%} {rss:>9.0f} MiB "
+                    f"{mib / b:>19.0f}",
                     flush=True,
                 )
             env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
