@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from support.hf_client import hf_call
+from support.hf_client import hf_call, transformers_load
 from support.hf_folders import write_hf_folder
 
 pytestmark = pytest.mark.e2e
@@ -95,3 +96,21 @@ def test_snapshot_download_with_hf_endpoint(embedded, uploaded, tmp_path):
     for repo in (f"{slug}/tiny-embed", "org/tiny-embed"):
         got = hf_call(embedded.url, embedded.api_key, tmp_path / "hf", "snapshot", repo_id=repo)
         assert tree(Path(got["path"])) == tree(uploaded), repo
+
+
+def test_transformers_loads_by_repo_id(embedded, uploaded, tmp_path):
+    """``AutoConfig``/``AutoTokenizer.from_pretrained("<slug>/<name>")`` with ``HF_ENDPOINT`` set."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    folder = tmp_path / "tiny-tok"
+    shutil.copytree(uploaded, folder)
+    tokenizer = Tokenizer(models.WordLevel({f"t{i}": i for i in range(256)}, unk_token="t0"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "PreTrainedTokenizerFast"}))
+    done = xeroctl(embedded, "-o", "json", "models", "upload", str(folder), "--wait")
+    assert done.returncode == 0 and json.loads(done.stdout)["status"] == "ready", done.stdout + done.stderr
+    slug = embedded.api_key.split("_")[1]
+    loaded = transformers_load(embedded.url, embedded.api_key, tmp_path / "hf", f"{slug}/tiny-tok", "1.0.0")
+    assert loaded["model_type"] == "llama" and loaded["hidden_size"] == 64
+    assert loaded["vocab"] == 256 and loaded["ids"] == [1, 2]
