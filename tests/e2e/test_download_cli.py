@@ -114,3 +114,33 @@ def test_transformers_loads_by_repo_id(embedded, uploaded, tmp_path):
     loaded = transformers_load(embedded.url, embedded.api_key, tmp_path / "hf", f"{slug}/tiny-tok", "1.0.0")
     assert loaded["model_type"] == "llama" and loaded["hidden_size"] == 64
     assert loaded["vocab"] == 256 and loaded["ids"] == [1, 2]
+
+
+def test_aliases_and_tags_commands(embedded, uploaded, tmp_path):
+    def ok(*args: str):
+        done = xeroctl(embedded, "-o", "json", *args)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert ok("models", "aliases", "set", "org/tiny-embed", "champion", "1.0.0")["version"] == "1.0.0"
+    assert [a["alias"] for a in ok("models", "aliases", "list", "org/tiny-embed")] == ["champion"]
+    assert ok("models", "get", "org/tiny-embed@champion")["aliases"] == ["champion"]
+    assert ok("models", "tags", "set", "org/tiny-embed", "team", "search") == {"team": "search"}
+    assert ok("models", "tags", "set", "org/tiny-embed", "eval/mmlu", "0.7", "--version", "1.0.0") == {
+        "eval/mmlu": "0.7"
+    }
+    assert ok("models", "tags", "list", "org/tiny-embed") == {"team": "search"}
+    out = tmp_path / "champion"
+    got = ok("models", "download", "org/tiny-embed@champion", "--dir", str(out), "--include", "config.json")
+    assert (
+        got["version"] == "1.0.0"
+        and (out / "config.json").read_bytes() == (uploaded / "config.json").read_bytes()
+    )
+    assert ok("models", "aliases", "delete", "org/tiny-embed", "champion")["deleted"]["alias"] == "champion"
+    missing = xeroctl(embedded, "models", "get", "org/tiny-embed@champion")
+    assert missing.returncode == 1 and "has no version or alias 'champion'" in missing.stderr
+    assert ok("models", "tags", "delete", "org/tiny-embed", "team") == {}
+    history = ok("models", "versions", "history", "org/tiny-embed")
+    assert [(h["kind"], h["alias"]) for h in history if h["alias"]] == [
+        ("alias-delete", "champion"), ("alias-set", "champion")
+    ]  # fmt: skip

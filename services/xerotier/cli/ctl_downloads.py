@@ -115,7 +115,10 @@ def aliases_set(model: str, alias: str, version: str) -> None:
 def aliases_delete(model: str, alias: str) -> None:
     """Remove an alias."""
     result = call(lambda c: api.delete_alias(c, model, alias))
-    emit(result, state.output) if state.output is OutputFormat.json else console.print(f"Deleted {alias}")
+    if state.output is OutputFormat.json:
+        emit(result, state.output)
+    else:
+        console.print(f"Deleted alias {alias} (was {result['deleted']['version']})", markup=False)
 
 
 VersionOption = Annotated[
