@@ -23,6 +23,7 @@ from pathlib import Path
 BENCHMARKS = {
     "transports": "benchmarks.bench_transports",
     "upload": "benchmarks.bench_upload",
+    "downloads": "benchmarks.bench_downloads",
     "loading": "benchmarks.bench_loading",
     "validation": "benchmarks.bench_validation",
     "observability": "benchmarks.bench_observability",

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     agent_cache_dir: Path | None = Field(
         None, description="Where an agent stages model files; default <data_dir>/agent-cache."
     )
+    agent_registry_url: str | None = Field(
+        None, description="A remote agent fetches model files through this registry's download API."
+    )
+    agent_api_key: str | None = Field(None, description="The key a remote agent downloads with.")
     engine_command: str | None = Field(
         None, description="Inference engine an agent starts (e.g. vllm); unset: the built-in engine."
     )

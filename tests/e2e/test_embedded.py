@@ -57,7 +57,7 @@ def test_walking_skeleton_on_the_embedded_default(embedded, tiny_checkpoint):
     got = xeroctl(embedded, "-o", "json", "models", "get", model_id)
     assert json.loads(got.stdout)["contextLength"] == 4096
     missing = xeroctl(embedded, "models", "get", "not-a-uuid")
-    assert missing.returncode == 1 and "Invalid model ID" in missing.stderr
+    assert missing.returncode == 1 and "Model not found" in missing.stderr  # a name now
 
 
 def test_sigkill_while_validating_then_restart_ends_ready(tmp_path):

@@ -52,6 +52,7 @@ def test_alias_set_move_resolve_and_delete(api, three):
     assert [(a["alias"], a["version"]) for a in listed] == [("challenger", "2.0.0"), ("champion", "3.0.0")]
     v3 = api.get("/v1/models/org%2Fchat@3.0.0").json()
     assert v3["aliases"] == ["champion"] and v3["isLatest"] is False
+    assert api.get(f"/v1/models/org%2Fchat@{v3['commit']}").json()["id"] == three[2]  # the Hub commit id
     versions = api.get("/v1/models/org%2Fchat/versions").json()["versions"]
     assert {v["version"]: v["aliases"] for v in versions} == {
         "3.0.0": ["champion"], "2.0.0": ["challenger"], "1.0.0": []

@@ -111,7 +111,8 @@ def test_bad_endpoint_requests_get_clear_errors(pg_api, pg_runtime):
     model_id = add_model(pg_runtime, project_of(pg_api), "gated", status="validating")
     cases = [
         ({"modelId": model_id, "tier": "gold"}, 400, "Unknown tier 'gold'; choose from self_hosted"),
-        ({"modelId": "x", "tier": SELF_HOSTED}, 400, "Invalid model ID"),
+        ({"modelId": "x@", "tier": SELF_HOSTED}, 400, "Invalid model ID"),
+        ({"modelId": "x", "tier": SELF_HOSTED}, 404, "Model not found"),
         ({"modelId": str(uuid.uuid4()), "tier": SELF_HOSTED}, 404, "Model not found"),
         ({"modelId": model_id, "tier": SELF_HOSTED}, 400, "Model is validating; an endpoint needs"),
         ({"tier": SELF_HOSTED}, 400, "Invalid request: modelId: Field required"),

@@ -70,7 +70,7 @@ def test_load_plan_errors_are_specific(pg_api, llama, body, status, message):
 
 
 def test_load_plan_of_an_unknown_or_invalid_model(pg_api):
-    assert pg_api.post("/v1/models/not-a-uuid/load-plan", json={"gpu": "T4"}).json()["error"]["message"] == (
+    assert pg_api.post("/v1/models/not-a-uuid@/load-plan", json={"gpu": "T4"}).json()["error"]["message"] == (
         "Invalid model ID"
     )
     missing = pg_api.post("/v1/models/00000000-0000-0000-0000-000000000000/load-plan", json={"gpu": "T4"})

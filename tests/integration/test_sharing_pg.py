@@ -180,7 +180,7 @@ def test_401_authentication_required(owner, action):
 
 @pytest.mark.parametrize("action", ["share", "unshare"])
 def test_400_invalid_model_id(pg_api, action):
-    response = pg_api.post(f"/v1/models/not-a-uuid/{action}")
+    response = pg_api.post(f"/v1/models/not-a-uuid@/{action}")
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "Invalid model ID"
 

@@ -148,7 +148,7 @@ def test_upload_to_a_model_not_uploading_is_409(pg_api, pg_runtime):
 def test_unknown_and_malformed_model_ids(pg_api, pg_runtime):
     missing = pg_api.put("/v1/models/00000000-0000-0000-0000-000000000000/files/a.bin", content=b"w")
     assert missing.status_code == 404 and error_of(missing) == "Model not found"
-    malformed = pg_api.put("/v1/models/not-a-uuid/files/a.bin", content=b"w")
+    malformed = pg_api.put("/v1/models/not-a-uuid@/files/a.bin", content=b"w")
     assert malformed.status_code == 400 and error_of(malformed) == "Invalid model ID"
     assert_nothing_stored(pg_runtime)
 

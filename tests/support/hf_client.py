@@ -61,6 +61,30 @@ def hf_call(url: str, key: str, home: Path, call: str, **kwargs: object) -> dict
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+TRANSFORMERS_SCRIPT = r"""
+import json, sys
+from transformers import AutoConfig, AutoTokenizer
+repo, revision = sys.argv[1], sys.argv[2]
+config = AutoConfig.from_pretrained(repo, revision=revision)
+tokenizer = AutoTokenizer.from_pretrained(repo, revision=revision)
+print(json.dumps({"model_type": config.model_type, "hidden_size": config.hidden_size,
+                  "vocab": len(tokenizer.get_vocab()), "ids": tokenizer("t1 t2")["input_ids"]}))
+"""
+
+
+def transformers_load(url: str, key: str, home: Path, repo: str, revision: str = "main") -> dict:
+    """``AutoConfig``/``AutoTokenizer.from_pretrained(repo)`` as ``transformers`` users write it."""
+    done = subprocess.run(
+        [sys.executable, "-c", TRANSFORMERS_SCRIPT, repo, revision],
+        env=hf_env(url, key, home),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def hf_cli(url: str, key: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "hf"), *args], env=hf_env(url, key, home), capture_output=True, text=True, timeout=120

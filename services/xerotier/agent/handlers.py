@@ -7,13 +7,14 @@ import time
 import uuid
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from xerotier.agent import engine_process
 from xerotier.agent.builtin_engine import EngineFailure, load_folder
 from xerotier.agent.context import AgentContext
 from xerotier.agent.engine_command import render_vllm
-from xerotier.agent.staging import FileRef, IntegrityFailure, remove_model_folder, stage
+from xerotier.agent.staging import FileRef, IntegrityFailure, registry_opener, remove_model_folder, stage
 from xerotier.db.models import Load, Model, ModelFile
 from xerotier.errors import InvalidInput
 from xerotier.queue import names, outbox
@@ -50,7 +51,7 @@ def load(runtime: Runtime, ctx: AgentContext, load_id: uuid.UUID) -> str:
     }
     started = time.monotonic()
     try:
-        report = stage(runtime.blobs.open, ctx.cache_dir, str(load_id), files)
+        report = _stage(runtime, ctx, row.model_id, str(load_id), files)
         staged = time.monotonic()
         ack["staging"] = {
             "copied": report.copied,
@@ -72,6 +73,16 @@ def load(runtime: Runtime, ctx: AgentContext, load_id: uuid.UUID) -> str:
         )
     _send_ack(runtime, load_id, ack)
     return "loaded" if ack["ok"] else "failed"
+
+
+def _stage(runtime: Runtime, ctx: AgentContext, model_id: uuid.UUID, load_id: str, files: list[FileRef]):  # type: ignore[no-untyped-def]
+    """From the blob store, or through the registry's download API when the agent is remote."""
+    settings = runtime.settings
+    if not settings.agent_registry_url:
+        return stage(runtime.blobs.open, ctx.cache_dir, load_id, files)
+    headers = {"Authorization": f"Bearer {settings.agent_api_key}"} if settings.agent_api_key else {}
+    with httpx.Client(base_url=settings.agent_registry_url, headers=headers, timeout=60) as client:
+        return stage(registry_opener(client, str(model_id), files), ctx.cache_dir, load_id, files)
 
 
 def _start_engine(

@@ -4,7 +4,9 @@
     <cache>/models/<load id>/<path>   the model folder the engine opens (hard links to the blobs)
 
 A file is hashed while it is copied, and a cached copy is hashed again before each load: a byte
-changed anywhere between the registry and the engine fails the load with the file named.
+changed anywhere between the registry and the engine fails the load with the file named. The bytes
+come from the blob store (an agent beside the registry) or through the download API
+(``registry_opener``: a remote agent with ``XEROTIER_AGENT_REGISTRY_URL`` and a key).
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
+
+import httpx
 
 from xerotier.domain.paths import normalize_model_path
 
@@ -93,3 +99,50 @@ def stage(open_blob, cache_dir: Path, load_id: str, files: list[FileRef]) -> Sta
 
 def remove_model_folder(cache_dir: Path, load_id: str) -> None:
     shutil.rmtree(cache_dir / "models" / load_id, ignore_errors=True)
+
+
+class _DownloadedBlob:
+    """A file of the download API read like a blob (``read(n)``, a context manager)."""
+
+    def __init__(self, client: httpx.Client, url: str) -> None:
+        self._context = client.stream("GET", url, follow_redirects=True)
+        self._response = self._context.__enter__()
+        if self._response.status_code != 200:
+            self._response.read()
+            self.close()
+            raise OSError(
+                f"download of {url} answered {self._response.status_code}: {self._response.text[:200]}"
+            )
+        self._chunks = self._response.iter_bytes(CHUNK)
+        self._buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        data, self._buffer = (self._buffer, b"") if size < 0 else (self._buffer[:size], self._buffer[size:])
+        return data
+
+    def close(self) -> None:
+        self._context.__exit__(None, None, None)
+
+    def __enter__(self) -> _DownloadedBlob:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def registry_opener(client: httpx.Client, model_id: str, files: list[FileRef]) -> Callable[[str], BinaryIO]:
+    """An ``open_blob`` for ``stage`` that fetches through the registry's download API
+    (``GET /v1/models/{id}/files/{path}``, or the presigned URL it redirects to): a remote agent
+    needs only the registry URL and a key. ``client`` carries both (base URL, bearer key)."""
+    path_of = {ref.sha256: ref.path for ref in files}
+
+    def open_blob(sha256: str) -> BinaryIO:
+        url = f"/v1/models/{model_id}/files/{quote(normalize_model_path(path_of[sha256]))}"
+        return _DownloadedBlob(client, url)  # type: ignore[return-value]
+
+    return open_blob

@@ -19,7 +19,8 @@ from xerotier.domain.paths import normalize_model_path
 router = APIRouter(tags=["download"])
 
 
-@router.api_route("/models/{model_id}/files/{file_path:path}", methods=["GET", "HEAD"], response_model=None)
+@router.get("/models/{model_id}/files/{file_path:path}", response_model=None)
+@router.head("/models/{model_id}/files/{file_path:path}", response_model=None, include_in_schema=False)
 async def download_file(
     model_id: str, file_path: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> Response:

@@ -27,7 +27,9 @@ from xerotier.errors import AuthenticationRequired, InvalidInput
 from xerotier.hub import handlers
 from xerotier.hub.protocol import HubError, bad_credentials, file_headers, model_info, tree
 
-router = APIRouter(tags=["hub"])
+#: Not in the registry's OpenAPI: these routes speak the Hub's protocol (its error bodies are
+#: ``{"error": "<message>"}``, the shape ``huggingface_hub`` reads, not the registry's envelope).
+router = APIRouter(tags=["hub"], include_in_schema=False)
 
 
 async def _answer(request: Request, action: Callable[[Caller], Awaitable[Response]]) -> Response:

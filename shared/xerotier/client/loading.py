@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from xerotier.client.http import XerotierClient
+from xerotier.client.http import XerotierClient, ref_segment
 
 
 def load_plan(client: XerotierClient, model_id: str, **target: Any) -> dict[str, Any]:
     body = {k: v for k, v in target.items() if v is not None}
-    return client.request("POST", f"/v1/models/{model_id}/load-plan", json=body)
+    return client.request("POST", f"/v1/models/{ref_segment(model_id)}/load-plan", json=body)
 
 
 def list_backends(client: XerotierClient) -> list[dict[str, Any]]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from xerotier.client.http import XerotierClient
+from xerotier.client.http import XerotierClient, ref_segment
 
 
 def share(client: XerotierClient, model_id: str) -> dict[str, Any]:
-    return client.request("POST", f"/v1/models/{model_id}/share")
+    return client.request("POST", f"/v1/models/{ref_segment(model_id)}/share")
 
 
 def unshare(client: XerotierClient, model_id: str) -> dict[str, Any]:
-    return client.request("POST", f"/v1/models/{model_id}/unshare")
+    return client.request("POST", f"/v1/models/{ref_segment(model_id)}/unshare")
 
 
 def catalog_page(client: XerotierClient, **filters: Any) -> dict[str, Any]:

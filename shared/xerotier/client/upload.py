@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from xerotier.client.http import ApiError, XerotierClient
+from xerotier.client.http import ApiError, XerotierClient, ref_segment
 
 READ_BYTES = 4 << 20  # large reads and socket writes: few Python round trips per GiB
 Progress = Callable[[int], None]
@@ -105,14 +105,14 @@ def upload_file(
         headers["Content-SHA256"] = sha256
     return client.request(
         "PUT",
-        f"/v1/models/{model_id}/files/{quote(rel_path)}",
+        f"/v1/models/{ref_segment(model_id)}/files/{quote(rel_path)}",
         content=_chunks(source, progress),
         headers=headers,
     )
 
 
 def list_files(client: XerotierClient, model_id: str) -> list[dict[str, Any]]:
-    return client.request("GET", f"/v1/models/{model_id}/files")["files"]
+    return client.request("GET", f"/v1/models/{ref_segment(model_id)}/files")["files"]
 
 
 def find_version(client: XerotierClient, name: str, version: str) -> dict[str, Any] | None:

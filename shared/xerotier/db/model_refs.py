@@ -67,8 +67,8 @@ def find_ref(connection: Connection, project_id: str, ref: ModelRef) -> Row[Any]
     assert ref.selector is not None
     if ref.version is not None:
         core = precedence_core(ref.selector)
-        exact = [v for v in versions if v.version == ref.selector]
-        return (exact or [v for v in versions if precedence_core(v.version) == core] or [None])[0]
+        exact = next((v for v in versions if v.version == ref.selector), None)
+        return exact or next((v for v in versions if precedence_core(v.version) == core), None)
     if is_commit(ref.selector):
         return next((v for v in versions if commit_of(v.id) == ref.selector), None)
     return None

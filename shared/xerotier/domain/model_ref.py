@@ -87,7 +87,7 @@ def parse_model_ref(text: str) -> ModelRef:
     if not at:
         name, selector = text, ""
     elif not selector:
-        raise InvalidInput("Invalid model ID: nothing after '@' (write name@version or name@alias)")
+        raise InvalidInput("Invalid model ID")  # nothing after "@"
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in text):
         raise InvalidInput("Invalid model ID")

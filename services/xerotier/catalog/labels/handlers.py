@@ -25,7 +25,7 @@ from xerotier.db.models import Model
 from xerotier.db.reads import autocommit_connection
 from xerotier.db.registry_models import ModelAlias, ModelTag, RegisteredModel, VersionTag
 from xerotier.db.versioning_models import PromotionEvent
-from xerotier.domain.model_ref import check_alias, check_tag
+from xerotier.domain.model_ref import check_alias, check_tag, commit_of
 from xerotier.errors import NotFound
 from xerotier.runtime import Runtime
 
@@ -68,11 +68,12 @@ def labels_of(connection: Connection, project_id: str, versions: Iterable[Any]) 
 
 
 def with_labels(runtime: Runtime, project_id: str, rows: list[Any], bodies: list[dict[str, Any]]) -> None:
-    """Add ``aliases``, ``tags`` and ``modelTags`` to each version's JSON (in place)."""
+    """Add ``aliases``, ``tags``, ``modelTags`` and ``commit`` (the version's stable 40-hex id on
+    the Hub protocol) to each version's JSON (in place)."""
     with autocommit_connection(runtime.engine) as connection:
         labels = labels_of(connection, project_id, rows)
     for row, body in zip(rows, bodies, strict=True):
-        body.update(labels[row.id].json())
+        body.update(labels[row.id].json(), commit=commit_of(row.id))
 
 
 def alias_json(alias: ModelAlias, version: Any) -> dict[str, Any]:

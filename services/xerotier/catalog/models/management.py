@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from xerotier.catalog.models.listing import (
@@ -126,7 +126,8 @@ def _list_statement(
 
 def has_tag(i: int) -> ColumnElement[bool]:
     """The version, or its model, carries the tag ``(:tag_key_i, :tag_value_i)``."""
-    c, key, value = _MODELS.c, bindparam(f"tag_key_{i}"), bindparam(f"tag_value_{i}")
+    c = _MODELS.c
+    key, value = bindparam(f"tag_key_{i}", type_=String()), bindparam(f"tag_value_{i}", type_=String())
     on_version = (
         select(VersionTag.model_id)
         .where(VersionTag.model_id == c.id, VersionTag.key == key, VersionTag.value == value)

@@ -56,3 +56,26 @@ export function query(params) {
   const text = q.toString();
   return text ? `?${text}` : "";
 }
+
+/** Save a file of the download API (``/v1/models/{model}/files/{path}``) with the session's key. */
+export async function download(path, filename, key = session.key()) {
+  const response = await fetch(`/v1${path}`, { headers: key ? { Authorization: `Bearer ${key}` } : {} });
+  if (!response.ok) {
+    let message = `HTTP ${response.status}`;
+    try {
+      message = (await response.json()).error?.message || message;
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(response.status, message);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** A file path as URL path segments (each encoded, "/" kept between them). */
+export const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");

@@ -1,5 +1,5 @@
 // Model page: readable metadata, files, validation error in full, lifecycle timeline, actions.
-import { api, get, post } from "../api.js";
+import { api, download, encodePath, get, post } from "../api.js";
 import { badge, facts, field, h, select, table } from "../dom.js";
 import { formatBytes, formatContext, formatParameters, formatTime, yesNo } from "../format.js";
 import { memoryBar, sizeBars } from "./memory.js";
@@ -28,9 +28,53 @@ function metadata(m) {
     ["Default temperature / top-p", `${m.defaultTemperature ?? "—"} / ${m.defaultTopP ?? "—"}`],
     ["Shared", m.isShared ? `yes (${m.catalogRole})` : "no"],
     ["Version notes", m.versionNotes ?? "—"],
+    ["Aliases", m.aliases?.length ? m.aliases.map((a) => h("span", { class: "tag alias" }, a)) : "—"],
+    ["Tags", tagList(m.tags)],
+    ["Model tags", tagList(m.modelTags)],
     ["Created", formatTime(m.createdAt)],
     ["Status changed", formatTime(m.statusChangedAt)],
   ]);
+}
+
+function tagList(tags) {
+  const entries = Object.entries(tags ?? {});
+  return entries.length ? entries.map(([k, v]) => h("span", { class: "tag" }, `${k}: ${v}`)) : "—";
+}
+
+/** Set an alias to this version, and tags on the version or on the model. */
+function labels(ui, m) {
+  const alias = h("input", { type: "text", name: "alias", required: true, placeholder: "champion" });
+  const aliasForm = h(
+    "form",
+    { class: "inline", "aria-label": "Set alias" },
+    field("Alias to this version", alias),
+    h("button", { type: "submit" }, "Set alias"),
+  );
+  aliasForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    api("PUT", `/models/${m.id}/aliases/${encodeURIComponent(alias.value.trim())}`, { version: m.version })
+      .then((a) => (ui.flash(`${a.alias} → ${a.version}.`), ui.go(`#/models/${m.id}`)))
+      .catch(ui.error);
+  });
+  const key = h("input", { type: "text", name: "key", required: true, placeholder: "team" });
+  const value = h("input", { type: "text", name: "value", placeholder: "search" });
+  const scope = select("scope", [["version", "this version"], ["model", "the model"]], "version");
+  const tagForm = h(
+    "form",
+    { class: "inline", "aria-label": "Set tag" },
+    field("Tag key", key),
+    field("Tag value", value),
+    field("Tag on", scope),
+    h("button", { type: "submit" }, "Set tag"),
+  );
+  tagForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const base = scope.value === "model" ? `/models/${m.id}/tags` : `/models/${m.id}/versions/${encodeURIComponent(m.version)}/tags`;
+    api("PUT", `${base}/${encodePath(key.value.trim())}`, { value: value.value })
+      .then(() => (ui.flash("Tag set."), ui.go(`#/models/${m.id}`)))
+      .catch(ui.error);
+  });
+  return h("section", { "aria-labelledby": "labels-title" }, h("h2", { id: "labels-title" }, "Aliases and tags"), aliasForm, tagForm);
 }
 
 function timeline(events) {
@@ -183,8 +227,24 @@ export async function modelPage(ui, id) {
         ["Path", (f) => f.path],
         ["Size", (f) => formatBytes(f.sizeBytes)],
         ["sha256", (f) => h("code", { class: "sha" }, f.sha256)],
+        [
+          "Download",
+          (f) =>
+            h(
+              "button",
+              {
+                type: "button",
+                class: "download",
+                "aria-label": `Download ${f.path}`,
+                "data-href": `/v1/models/${m.id}/files/${encodePath(f.path)}`,
+                onclick: () => download(`/models/${m.id}/files/${encodePath(f.path)}`, f.path.split("/").pop()).catch(ui.error),
+              },
+              "Download",
+            ),
+        ],
       ], fileRows),
     ),
+    labels(ui, m),
     actions(ui, m, tiers.tiers),
   );
   if (m.status === "uploading" || m.status === "validating") {

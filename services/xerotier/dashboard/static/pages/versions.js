@@ -137,7 +137,7 @@ export async function versionsPage(ui, id) {
         h("h2", { id: "history-title" }, "Promotion history"),
         table("Promotion history", [
           ["When", (e) => formatTime(e.when)],
-          ["Kind", (e) => e.kind],
+          ["Kind", (e) => (e.alias ? `${e.kind} ${e.alias}` : e.kind)],
           ["From", (e) => e.from ?? "—"],
           ["To", (e) => e.to ?? "—"],
         ], history, { id: "history-table" }),
@@ -150,6 +150,8 @@ export async function versionsPage(ui, id) {
       ["Parameters", (v) => formatParameters(v.parameterCount)],
       ["Size", (v) => formatBytes(v.sizeBytes)],
       ["Notes", (v) => v.versionNotes ?? ""],
+      ["Aliases", (v) => (v.aliases ?? []).map((a) => h("span", { class: "tag alias" }, a))],
+      ["Tags", (v) => Object.entries(v.tags ?? {}).map(([k, val]) => h("span", { class: "tag" }, `${k}: ${val}`))],
       ["Created", (v) => formatTime(v.createdAt)],
       ["Latest", (v) => actionFor(v, versions.indexOf(v))],
     ], versions, { id: "versions-table" }),
