@@ -7,6 +7,7 @@ module, imported here for that side effect.
 from __future__ import annotations
 
 from xerotier.cli import (  # noqa: F401  (each module registers its commands)
+    ctl_inspect,
     ctl_loading,
     ctl_models,
     ctl_sharing,
