@@ -149,7 +149,7 @@ FALCON_MODEL_TYPES = frozenset({"falcon", "RefinedWeb", "RefinedWebModel"})
 def _kv_heads(cfg: dict[str, Any]) -> int | None:
     """vLLM ``get_total_num_kv_heads``: multi-query attention (Falcon's old decoder, GPT-BigCode) has
     one KV head whatever ``num_kv_heads`` says; then MPT/DBRX ``attn_config.kv_n_heads``; then the keys."""
-    new_falcon = cfg.get("model_type") in FALCON_MODEL_TYPES and bool(cfg.get("new_decoder_architecture"))
+    new_falcon = model_type(cfg) in FALCON_MODEL_TYPES and bool(cfg.get("new_decoder_architecture"))
     if not new_falcon and cfg.get("multi_query") is True:
         return 1
     attn = cfg.get("attn_config")
