@@ -218,6 +218,13 @@ class Parallel:
 def choose_parallel(shape: ModelShape, gpu_count: int) -> Parallel | None:
     """The TP size vLLM accepts: all GPUs, with expert parallelism when only the experts' blocks
     forbid it, else the largest smaller size; None when no size is accepted."""
+    heads, kv = shape.num_attention_heads, shape.kv_heads
+    if (
+        shape.weight_block is None
+        and not heads % gpu_count
+        and (shape.is_mla or not (kv % gpu_count and gpu_count % kv))
+    ):
+        return Parallel(gpu_count, False, ())  # the common case, without building messages
     refused: tuple[str, ...] = ()
     for tp in range(gpu_count, 0, -1):
         problems, moe_only = _tp_problems(shape, tp, False)
@@ -230,11 +237,17 @@ def choose_parallel(shape: ModelShape, gpu_count: int) -> Parallel | None:
     return None
 
 
-def activation_bytes(shape: ModelShape, tp: int, expert_parallel: bool, inventory: Inventory) -> int:
+def activation_bytes(
+    shape: ModelShape,
+    tp: int,
+    expert_parallel: bool,
+    inventory: Inventory,
+    defaults: tuple[int, int] | None = None,
+) -> int:
     """One GPU's activation peak in vLLM's profile run: a forward pass of ``max_num_batched_tokens``
     tokens (residual and norm copies, the rank's Q/K/V, the MLP's or fused-MoE's intermediate caches,
     bf16), or the sampler's fp32 logits of ``max_num_seqs`` dummy requests, whichever is larger."""
-    seqs, tokens = scheduler_defaults(inventory)
+    seqs, tokens = defaults or scheduler_defaults(inventory)
     hidden = shape.hidden_size
     attention = (shape.num_attention_heads // tp + 2 * kv_heads_per_rank(shape, tp)) * shape.head_dim
     if shape.is_moe and shape.moe_intermediate_size:
@@ -273,13 +286,16 @@ def fixed_costs(shape: ModelShape, inventory: Inventory, opts: PlanOptions) -> C
         return None
     gpus = inventory.gpus[: parallel.tp]
     util, limited = effective_utilization(gpus, opts.gpu_memory_utilization)
-    budget = sum(int(g.memory_bytes * util) for g in gpus)
-    activations = activation_bytes(shape, parallel.tp, parallel.expert_parallel, inventory)
+    budget = 0
+    for gpu in gpus:
+        budget += int(gpu.memory_bytes * util)
+    defaults = scheduler_defaults(inventory)
+    activations = activation_bytes(shape, parallel.tp, parallel.expert_parallel, inventory, defaults)
     fixed = FIXED_PER_GPU if inventory.device != "cpu" else NON_TORCH_BYTES
     reserve = parallel.tp * (fixed + activations)
     per_layer = kv_bytes_per_layer_token(shape, opts.kv_cache_dtype, parallel.tp)
     min_ctx = min(opts.min_context, shape.context_length, opts.max_model_len or shape.context_length)
-    _, batched = scheduler_defaults(inventory)
+    batched = defaults[1]
     min_kv = per_layer * shape.full_attention_layers * min_ctx + sliding_bytes(
         shape, per_layer, min_ctx, batched
     )
