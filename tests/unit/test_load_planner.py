@@ -355,3 +355,11 @@ def test_inventories_with_equal_plan_keys_get_equal_plans() -> None:
     a, b, c = (Inventory("cuda", (Gpu(p.name, p.memory_bytes, 9.0, f * GIB),)) for f in (79, 75, 50))
     assert plan_key(a, opts) == plan_key(b, opts) != plan_key(c, opts)
     assert plan_load(shape, a).to_json() == plan_load(shape, b).to_json() != plan_load(shape, c).to_json()
+
+
+def test_the_gpu_probe_plans_on_the_inventory_it_discovers() -> None:
+    from benchmarks.gpu_probe import example_plan
+
+    found = example_plan(gpus("H200"))  # what discovery returns on the H200 the probe is run on
+    assert found["plan"]["maxSequences"] == 1024 and found["plan"]["contextLength"] == 131072
+    assert "--max-num-seqs 1024" in found["vllm"] and "--max-model-len 131072" in found["vllm"]
