@@ -450,8 +450,9 @@ def plan_load(
         reason, method = "pre_quantized", shape.pre_quant_method
         required = PRE_QUANT_MIN_CC.get(method)
         bits = f" ({shape.pre_quant_bits:g}-bit)" if shape.pre_quant_bits else ""
-        if method in UNSERVED_METHODS:
-            say(lambda: f"The checkpoint is pre-quantized with {method}{bits}: {UNSERVED_METHODS[method]}.")
+        unserved = UNSERVED_METHODS.get(method)
+        if unserved is not None:
+            say(lambda: f"The checkpoint is pre-quantized with {method}{bits}: {unserved}.")
             return _cannot(shape, inventory, opts, costs, reasons)
         if required is not None and cc is not None and cc < required:
             say(lambda: f"The checkpoint is pre-quantized with {method}{bits}, whose kernels need compute "
