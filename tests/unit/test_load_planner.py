@@ -4,7 +4,7 @@ Configs come from the Hub repositories named in ``support.model_shapes`` / ``sup
 headers are full-shape, so the weights are the real byte counts. Common terms (docs/load-plans.md):
 
 * budget = GPUs × int(NVML total × 0.90)                         (gpu_worker: total × utilization)
-* reserve = TP × (0.5 GiB non-torch + 1 GiB CUDA graphs + 0.5 GiB NVML/CUDA gap + activations), where
+* reserve = TP × (0.5 GiB non-torch + 1 GiB CUDA graphs + 1 GiB NVML/CUDA gap + activations), where
   activations = max(batched tokens × (4·hidden + (heads/TP + 2·KV heads per rank)·head dim + FFN) × 2,
   3 × max_num_seqs × vocab × 4); FFN = 3·intermediate/TP, or top-k·(3·moe_intermediate/TP + hidden)
 * KV bytes per token = 2 × full layers × TP × max(1, KV heads // TP) × head dim × 2 (MLA: no 2, 1 head)
@@ -56,7 +56,7 @@ from xerotier.loading.moe_config import moe_config_name
 from xerotier.loading.planner import PlanOptions, plan_key, plan_load
 
 GIB, MIB = 1 << 30, 1 << 20
-FIXED = 2 * GIB  # per GPU: non-torch 0.5 + CUDA graphs 1 + NVML/CUDA gap 0.5
+FIXED = 5 * GIB // 2  # per GPU: non-torch 0.5 + CUDA graphs 1 + NVML/CUDA gap 1
 
 #: NVML memory.total per card (nvidia-smi "… / NNNNNMiB" in public logs; gpu_profiles cites each).
 NVML_MIB = {
@@ -154,28 +154,28 @@ class Case:
 
 
 CASES = [
-    # 16.06 GB bf16 on an H100 (79.65 GiB): full 131,072 context; 53.26 GiB of KV holds 3 of them,
+    # 16.06 GB bf16 on an H100 (79.65 GiB): full 131,072 context; 52.76 GiB of KV holds 3 of them,
     # but vLLM runs 1024 sequences (blocks are shared) — maxSequences is that cap
     Case("llama8b-h100", LLAMA31_8B, llama_header(LLAMA31_8B), "H100-80GB", 1, L8,
          "native_fits", None, 2 * P8B, 2 * 32 * 8 * 128 * 2, 0, 131072, 3),
-    # L4 (22.49 GiB): 20.24 GiB budget − 14.96 − 2.37 reserve leaves 2.92 GiB → 23,920 tokens
+    # L4 (22.49 GiB): 20.24 GiB budget − 14.96 − 2.87 reserve leaves 2.42 GiB → 19,824 tokens
     Case("llama8b-l4", LLAMA31_8B, llama_header(LLAMA31_8B), "L4", 1, L8,
-         "native_fits", None, 2 * P8B, 131072, 0, 23920, 1),
+         "native_fits", None, 2 * P8B, 131072, 0, 19824, 1),
     # T4 (cc 7.5): fp8 needs 8.0; 8-bit bitsandbytes is not vLLM's; in-flight bitsandbytes is 4-bit
     Case("llama8b-t4", LLAMA31_8B, llama_header(LLAMA31_8B), "T4", 1, L8, "runtime_quantization",
-         "bitsandbytes", int(LIN8B * BNB4) + 2 * (P8B - LIN8B), 131072, 0, 43392, 1),
-    # 70B on one H100: fp8 (65.9 GiB weights + 3.97 reserve + 2.5 KV) > 71.68 GiB; 4-bit fits
+         "bitsandbytes", int(LIN8B * BNB4) + 2 * (P8B - LIN8B), 131072, 0, 39296, 1),
+    # 70B on one H100: fp8 (67.67 GiB weights + 4.47 reserve + 2.5 KV) > 71.68 GiB; 4-bit fits
     Case("llama70b-h100", LLAMA31_70B, llama_header(LLAMA31_70B), "H100-80GB", 1, L70,
          "runtime_quantization", "bitsandbytes", int(LIN70B * BNB4) + 2 * (P70B - LIN70B),
-         2 * 80 * 8 * 128 * 2, 0, 91536, 1),
+         2 * 80 * 8 * 128 * 2, 0, 89904, 1),
     Case("llama70b-2xh100", LLAMA31_70B, llama_header(LLAMA31_70B), "H100-80GB", 2, L70,
-         "native_fits", None, 2 * P70B, 327680, 0, 16416, 1),
+         "native_fits", None, 2 * P70B, 327680, 0, 13136, 1),
     # A100 (cc 8.0): runtime fp8 through FP8 Marlin (weight-only), not 8-bit bitsandbytes
     Case("mixtral-a100", MIXTRAL_8X7B, llama_header(MIXTRAL_8X7B), "A100-80GB", 1, MIX,
          "runtime_quantization", "fp8", LINMIX + 2 * (PMIX - LINMIX), 131072, 0, 32768, 6),
     Case("awq-t4", {**LLAMA31_8B, "quantization_config": {"quant_method": "awq", "bits": 4}},
          llama_header(LLAMA31_8B, quant="awq"), "T4", 1, L8, "pre_quantized", "awq", W_AWQ, 131072,
-         0, 45680, 1),
+         0, 41584, 1),
     # gpt-oss-20b: 12 full layers grow with the context; 12 sliding layers of window 128 hold
     # min(128 − 1 + 2048, context) + 16 = 2,191 tokens × 2·8·64·2 bytes each
     Case("gpt-oss-l4", GPT_OSS_20B, gpt_oss_header(), "L4", 1, OSS, "pre_quantized", "mxfp4",
@@ -185,27 +185,27 @@ CASES = [
          "fp8", 673150611808, 61 * 8 * 576 * 2, 0, 163840, 4),
     # Gemma 3 1B: every 6th of 26 layers is global (4 full, 22 sliding of window 512)
     Case("gemma3-1b-t4", GEMMA3_1B, as_header(gemma3_1b_tensors()), "T4", 1, G1, "native_fits", None,
-         2 * 999_885_952, 2 * 4 * 1 * 256 * 2, 22 * (min(511 + 2048, 32768) + 16) * 1024, 32768, 48),
+         2 * 999_885_952, 2 * 4 * 1 * 256 * 2, 22 * (min(511 + 2048, 32768) + 16) * 1024, 32768, 45),
     # Gemma 3 27B (text tower): context 131,072 from transformers' defaults; 10 of 62 layers global
     Case("gemma3-27b-h100", GEMMA3_27B, as_header(gemma3_27b_text_tensors()), "H100-80GB", 1, G27,
          "native_fits", None, 54018692608, 2 * 10 * 16 * 128 * 2, 52 * (1023 + 8192 + 16) * 8192,
          131072, 1),
     # Falcon 7B: no max_position_embeddings key (transformers' default 2048) and one KV head (MQA)
     Case("falcon7b-a10g", FALCON_7B, as_header(falcon_7b_tensors()), "A10G", 1, FAL, "native_fits",
-         None, 2 * 6_921_720_704, 2 * 32 * 1 * 64 * 2, 0, 2048, 323),
+         None, 2 * 6_921_720_704, 2 * 32 * 1 * 64 * 2, 0, 2048, 291),
     Case("command-r-2xh100", COMMAND_R, as_header(command_r_tensors()), "H100-80GB", 2, CMR,
-         "native_fits", None, 2 * 34_980_831_232, 2 * 40 * 64 * 128 * 2, 0, 55984, 1),
+         "native_fits", None, 2 * 34_980_831_232, 2 * 40 * 64 * 128 * 2, 0, 55168, 1),
     # Qwen3-30B-A3B-FP8 on 4×L4: 768/4 = 192 is not a multiple of the 128 block → expert parallel
     Case("qwen3-30b-fp8-4xl4", QWEN3_30B_A3B_FP8, as_header(qwen3_moe_fp8_tensors()), "L4", 4, Q30,
-         "pre_quantized", "fp8", 31174545408, 2 * 48 * 4 * 1 * 128 * 2, 0, 40960, 11, 4, True),
+         "pre_quantized", "fp8", 31174545408, 2 * 48 * 4 * 1 * 128 * 2, 0, 40960, 10, 4, True),
     Case("qwen3-30b-fp8-2xh200", QWEN3_30B_A3B_FP8, as_header(qwen3_moe_fp8_tensors()), "H200", 2,
          Q30, "pre_quantized", "fp8", 31174545408, 2 * 48 * 4 * 128 * 2, 0, 40960, 57),
     # Qwen3-32B-FP8 on 16×L4: 25600/16 = 1600 is not a multiple of 128 → TP 8 (3200 = 25 × 128)
     Case("qwen3-32b-fp8-16xl4", QWEN3_32B_FP8, as_header(qwen3_dense_fp8_tensors()), "L4", 16, Q32,
-         "pre_quantized", "fp8", 34326243328, 2 * 64 * 8 * 1 * 128 * 2, 0, 40960, 11, 8),
+         "pre_quantized", "fp8", 34326243328, 2 * 64 * 8 * 1 * 128 * 2, 0, 40960, 10, 8),
     # Qwen2.5-3B on 4×T4: 2 KV heads over 4 ranks are replicated: 4 × max(1, 2 // 4) = 4 heads cached
     Case("qwen25-3b-4xt4", QWEN25_3B, as_header(decoder_tensors(**QWEN25_3B_DIMS)), "T4", 4, Q3B,
-         "native_fits", None, 2 * 3_085_938_688, 2 * 36 * 4 * 1 * 128 * 2, 0, 32768, 16),
+         "native_fits", None, 2 * 3_085_938_688, 2 * 36 * 4 * 1 * 128 * 2, 0, 32768, 15),
     # gpt-oss-20b in BF16 (fused 3-D experts) on an L40S: fp8 converts the experts too and fits
     Case("gpt-oss-bf16-l40s", GPT_OSS_20B_BF16, as_header(gpt_oss_bf16_tensors()), "L40S", 1, OSS,
          "runtime_quantization", "fp8", OSS_BF16 - OSS_LINEAR, 24576, 12 * 2191 * 2048, 131072, 5),

@@ -42,10 +42,11 @@ MIB = 1 << 20
 #: vLLM's ``DEFAULT_BLOCK_SIZE`` (tokens per KV block).
 BLOCK_SIZE = 16
 #: Per GPU, outside the KV cache: non-torch allocations (NCCL, cuBLAS workspaces), CUDA graphs, and
-#: what NVML counts but ``cudaMemGetInfo`` (vLLM's total) does not (~0.5 GiB on an H100).
+#: what NVML counts but ``cudaMemGetInfo`` (vLLM's total) does not: an A100 80GB reports 81,920 MiB to
+#: NVML and "a total capacity of 79.15 GiB" (81,050 MiB) to PyTorch, 870 MiB less; an H100 ~470 MiB.
 NON_TORCH_BYTES = 512 * MIB
 CUDA_GRAPH_BYTES = 1 * GIB
-DRIVER_GAP_BYTES = 512 * MIB
+DRIVER_GAP_BYTES = 1 * GIB
 FIXED_PER_GPU = NON_TORCH_BYTES + CUDA_GRAPH_BYTES + DRIVER_GAP_BYTES
 #: Copies of the sampler's fp32 logits in vLLM's profile run (logits, probabilities, sort buffers).
 SAMPLER_COPIES = 3
