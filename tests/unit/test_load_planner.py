@@ -183,12 +183,14 @@ CASES = [
     # DeepSeek-V3 on 8×H200: MLA's latent (512 + 64) is cached on every TP rank: 61 × 8 × 576 × 2
     Case("deepseek-v3-8xh200", DEEPSEEK_V3, deepseek_v3_header(), "H200", 8, DS, "pre_quantized",
          "fp8", 673150611808, 61 * 8 * 576 * 2, 0, 163840, 4),
-    # Gemma 3 1B: every 6th of 26 layers is global (4 full, 22 sliding of window 512)
+    # Gemma 3 1B: every 6th of 26 layers is global (4 full, 22 sliding of window 512); the KV cache
+    # groups layers 4 at a time, so the 22 sliding ones take 6 groups: allocated as 24
     Case("gemma3-1b-t4", GEMMA3_1B, as_header(gemma3_1b_tensors()), "T4", 1, G1, "native_fits", None,
-         2 * 999_885_952, 2 * 4 * 1 * 256 * 2, 22 * (min(511 + 2048, 32768) + 16) * 1024, 32768, 45),
-    # Gemma 3 27B (text tower): context 131,072 from transformers' defaults; 10 of 62 layers global
+         2 * 999_885_952, 2 * 4 * 1 * 256 * 2, 24 * (min(511 + 2048, 32768) + 16) * 1024, 32768, 44),
+    # Gemma 3 27B (text tower): context 131,072 from transformers' defaults; 10 of 62 layers global,
+    # the 52 sliding ones allocated in 6 groups of 10 (60)
     Case("gemma3-27b-h100", GEMMA3_27B, as_header(gemma3_27b_text_tensors()), "H100-80GB", 1, G27,
-         "native_fits", None, 54018692608, 2 * 10 * 16 * 128 * 2, 52 * (1023 + 8192 + 16) * 8192,
+         "native_fits", None, 54018692608, 2 * 10 * 16 * 128 * 2, 60 * (1023 + 8192 + 16) * 8192,
          131072, 1),
     # Falcon 7B: no max_position_embeddings key (transformers' default 2048) and one KV head (MQA)
     Case("falcon7b-a10g", FALCON_7B, as_header(falcon_7b_tensors()), "A10G", 1, FAL, "native_fits",
@@ -298,6 +300,17 @@ def test_fused_moe_file_names_follow_vllm_get_config_file_name() -> None:
         mix, gpus("H100-80GB", 2), PlanOptions(enable_moe_config=True, moe_config_files=frozenset({name}))
     )
     assert on.moe["configFile"] == name and on.moe["tunedConfigFound"] and name in on.reasons[-1]
+
+
+def test_hybrid_layers_are_allocated_in_groups_of_one_size() -> None:
+    from xerotier.loading.planner import kv_layers
+
+    oss = model_shape("oss", GPT_OSS_20B, [gpt_oss_header()])
+    assert kv_layers(oss) == (12, 12)  # 12 full + 12 sliding: one group size, no padding
+    g27 = model_shape("g", GEMMA3_27B, [as_header(gemma3_27b_text_tensors())])
+    assert kv_layers(g27) == (10, 60)  # groups of 10: 52 sliding layers take 6 groups
+    l8 = model_shape("l", LLAMA31_8B, [llama_header(LLAMA31_8B)])
+    assert kv_layers(l8) == (32, 0)
 
 
 def test_kv_heads_are_replicated_above_their_count() -> None:

@@ -297,18 +297,30 @@ def fixed_costs(shape: ModelShape, inventory: Inventory, opts: PlanOptions) -> C
     per_layer = kv_bytes_per_layer_token(shape, opts.kv_cache_dtype, parallel.tp)
     min_ctx = min(opts.min_context, shape.context_length, opts.max_model_len or shape.context_length)
     batched = defaults[1]
-    min_kv = per_layer * shape.full_attention_layers * min_ctx + sliding_bytes(
-        shape, per_layer, min_ctx, batched
-    )
+    min_kv = per_layer * kv_layers(shape)[0] * min_ctx + sliding_bytes(shape, per_layer, min_ctx, batched)
     return Costs(parallel, gpus, util, limited, budget, reserve, activations, per_layer, min_ctx, min_kv)
+
+
+def kv_layers(shape: ModelShape) -> tuple[int, int]:
+    """(full, sliding) layers as the KV cache is allocated for them. A hybrid model's layers are put
+    in groups of one size per attention type (the smaller count, or the larger when within 25 %), the
+    last group of a type padded: Gemma 3 27B's 52 sliding layers take 6 groups of 10, as 60 layers
+    (vLLM ``vllm/v1/core/kv_cache_utils.py``, uniform-page-size grouping)."""
+    full, sliding = shape.full_attention_layers, shape.sliding_layers
+    if not full or not sliding:
+        return full, sliding
+    low, high = min(full, sliding), max(full, sliding)
+    group = high if high < low * 1.25 else low
+    return -(-full // group) * group, -(-sliding // group) * group
 
 
 def sliding_bytes(shape: ModelShape, per_layer: int, context: int, batched: int) -> int:
     """KV cache of one request's sliding-window layers (vLLM ``SlidingWindowSpec.max_memory_usage``)."""
-    if not shape.sliding_layers:
+    sliding = kv_layers(shape)[1]
+    if not sliding:
         return 0
     tokens = min(shape.sliding_window - 1 + batched, context) + BLOCK_SIZE
-    return per_layer * shape.sliding_layers * tokens
+    return per_layer * sliding * tokens
 
 
 def plan_key(inventory: Inventory, options: PlanOptions) -> tuple:
@@ -395,7 +407,8 @@ def plan_load(
         return _cannot(shape, inventory, opts, None, reasons)
     tp, cc = costs.parallel.tp, _min_cc(inventory)
     budget, reserve, per_layer, min_ctx = costs.budget, costs.reserve, costs.per_layer, costs.min_ctx
-    per_token = per_layer * shape.full_attention_layers
+    full_layers, sliding_layers = kv_layers(shape)
+    per_token = per_layer * full_layers
     seqs_cap, batched = scheduler_defaults(inventory)
     model_ctx = min(shape.context_length, opts.max_model_len or shape.context_length)
     total = sum(g.memory_bytes for g in costs.gpus)
@@ -428,7 +441,7 @@ def plan_load(
     kv_word = "MLA latent" if shape.is_mla else "K+V"
     say(
         lambda: (
-            f"KV cache: {per_token:,} bytes per token ({kv_word}, {shape.full_attention_layers} layers × "
+            f"KV cache: {per_token:,} bytes per token ({kv_word}, {full_layers} layers × "
             f"{tp} rank(s) × {kv_heads_per_rank(shape, tp)} KV heads × head dim {shape.head_dim} × "
             f"{1 if opts.kv_cache_dtype == 'fp8' else 2} bytes)"
             + (
@@ -437,7 +450,7 @@ def plan_load(
                 else ""
             )
             + (
-                f"; {shape.sliding_layers} sliding-window layers hold at most "
+                f"; {sliding_layers} sliding-window layers (allocated) hold at most "
                 f"{min(shape.sliding_window - 1 + batched, model_ctx) + BLOCK_SIZE:,} tokens each"
                 if shape.sliding_layers
                 else ""
@@ -559,7 +572,7 @@ def _fit_context(shape: ModelShape, per_layer: int, per_token: int, kv_budget: i
     """The longest context (whole blocks) one request fits in ``kv_budget`` (``estimate_max_model_len``)."""
     if per_token == 0:
         return 1 << 62
-    sliding = per_layer * shape.sliding_layers
+    sliding = per_layer * kv_layers(shape)[1]
     cap = shape.sliding_window - 1 + batched  # sliding layers stop growing past this length
     fit = (kv_budget - sliding * (cap + BLOCK_SIZE)) // per_token
     if sliding and fit < cap:
@@ -596,7 +609,7 @@ def _cannot(
     tp = costs.parallel.tp if costs else len(inventory.gpus)
     budget = costs.budget if costs else 0
     reserve = costs.reserve if costs else 0
-    per_token = costs.per_layer * shape.full_attention_layers if costs else 0
+    per_token = costs.per_layer * kv_layers(shape)[0] if costs else 0
     total = sum(g.memory_bytes for g in (costs.gpus if costs else inventory.gpus))
     weights = shape.weight_bytes
     return LoadPlan(
