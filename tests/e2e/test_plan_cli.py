@@ -60,13 +60,26 @@ def test_plan_a_local_70b_checkpoint_without_uploading(tmp_path):
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert plan["quantizationReason"] == "runtime_quantization"
-    assert plan["appliedQuantization"] == "bitsandbytes-fp4"
+    # fp8 weights (65.9 GiB) + reserve + 8k-token KV exceed 71.68 GiB; vLLM's in-flight bnb is 4-bit
+    assert plan["appliedQuantization"] == "bitsandbytes"
+    assert plan["maxSequences"] == 1024 and plan["fullLengthSequences"] == 1  # vLLM's H100 default
     assert plan["memory"]["nativeWeightsBytes"] == 2 * 70_553_706_496
     assert {"contextLength", "maxSequences", "memory"} <= plan.keys()
     two = xeroctl(
         nowhere, "models", "plan", str(tmp_path / "llama-70b"), "--gpu", "H100-80GB", "--gpu-count", "2"
     )
     assert two.returncode == 0 and "native_fits" in two.stdout and "Memory budget" in two.stdout
+    inspected = xeroctl(nowhere, "-o", "json", "models", "inspect", str(tmp_path / "llama-70b"))
+    assert inspected.returncode == 0, inspected.stderr
+    found = json.loads(inspected.stdout)
+    assert (found["status"], found["parameterCount"], found["contextLength"]) == (
+        "ready",
+        70_553_706_496,
+        131072,
+    )
+    assert found["engineWeightFiles"] == ["model.safetensors"]
+    table = xeroctl(nowhere, "models", "inspect", str(tmp_path / "llama-70b"))
+    assert table.returncode == 0 and "parameterCount" in table.stdout
     bad = xeroctl(nowhere, "models", "plan", str(tmp_path / "llama-70b"), "--gpu-memory", "24GiB")
     assert bad.returncode == 1 and "gpuMemory needs computeCapability" in bad.stderr
 

@@ -34,16 +34,20 @@ def test_load_plan_against_a_gpu_profile_a_size_and_a_backend(pg_api, pg_runtime
     assert (
         body["quantizationReason"] == "runtime_quantization" and body["appliedQuantization"] == "bitsandbytes"
     )
-    assert body["memory"]["budgetBytes"] == int(16 * GIB * 0.9)
+    assert body["memory"]["budgetBytes"] == int(15109 * (1 << 20) * 0.9)  # NVML's T4 total, not 16 GiB
     assert body["name"] == "llama-8b" and body["reasons"]
 
     sized = pg_api.post(
         f"/v1/models/{llama}/load-plan", json={"gpuMemory": "24GiB", "computeCapability": 8.6}
     ).json()
     assert sized["quantizationReason"] == "native_fits"
-    assert sized["contextLength"] == (
-        int(24 * GIB * 0.9) - 2 * 8_030_261_248 - int(0.05 * int(24 * GIB * 0.9))
-    ) // (2 * 32 * 8 * 128 * 2)
+    # reserve: 2.5 GiB fixed + the sampler's 3 × 256 sequences × 128,256 vocab × 4 bytes (> the forward
+    # pass of 2,048 tokens); context in whole 16-token blocks of 2·32·8·128·2 bytes a token
+    reserve = 5 * GIB // 2 + 3 * 256 * 128256 * 4
+    assert sized["memory"]["reserveBytes"] == reserve
+    kv = int(24 * GIB * 0.9) - 2 * 8_030_261_248 - reserve
+    assert sized["contextLength"] == kv // (2 * 32 * 8 * 128 * 2) // 16 * 16
+    assert sized["maxSequences"] == 256  # vLLM's default below 70 GiB
 
     _register(pg_runtime, "h100-a", "name=NVIDIA H100 80GB HBM3,memory=80GiB,cc=9.0")
     on_backend = pg_api.post(

@@ -178,6 +178,11 @@ def test_complete_without_files_is_400(pg_api):
             "Sharded safetensors are incomplete: missing model-00002-of-00002.safetensors",
         ),
         (None, ["README.md"], "Cannot tell the model's format from its files"),
+        (
+            None,
+            ["model-Q4_K_M.gguf", "README.md"],
+            "Cannot tell the model's format from its files: GGUF (.gguf) is not a supported format",
+        ),
     ],
 )
 def test_format_that_does_not_match_the_files_is_400(pg_api, fmt, files, message):

@@ -49,6 +49,8 @@ def render_vllm(
         "--kv-cache-dtype",
         str(plan.get("kvCacheDtype", "auto")),
     ]
+    if plan.get("expertParallel"):
+        argv.append("--enable-expert-parallel")
     method = plan.get("appliedQuantization")
     if method and plan.get("quantizationReason") == "runtime_quantization":
         argv += ["--quantization", VLLM_QUANTIZATION.get(method, method)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from xerotier.cli import (  # noqa: F401  (each module registers its commands)
     ctl_downloads,
+    ctl_inspect,
     ctl_loading,
     ctl_models,
     ctl_sharing,

@@ -46,7 +46,9 @@ def print_plan(plan: dict[str, Any], fmt: OutputFormat) -> None:
         ("Applied quantization", plan.get("appliedQuantization") or "none"),
         ("Context length", f"{plan.get('contextLength', 0):,}"),
         ("Max sequences", plan.get("maxSequences")),
+        ("Full-length sequences", plan.get("fullLengthSequences")),
         ("Tensor parallel", plan.get("tensorParallelSize")),
+        ("Expert parallel", "yes" if plan.get("expertParallel") else "no"),
         ("GPU memory utilization", plan.get("gpuMemoryUtilization")),
         ("Memory total", _gib(mem.get("totalBytes"))),
         ("Memory budget", _gib(mem.get("budgetBytes"))),
@@ -74,17 +76,19 @@ def plan_local(
     cc: float | None,
     overrides: dict,
 ) -> dict[str, Any]:
-    """Plan a checkpoint on disk: only its headers and config are read, nothing is uploaded."""
+    """Plan a checkpoint on disk: only its headers and small documents are read, nothing is uploaded.
+
+    The files go through the validation worker's checks and metadata first, then the same
+    derivation as the plan of a registered model (``local_checkpoint.local_shape``).
+    """
     from dataclasses import replace
 
-    from xerotier.loading.local_checkpoint import read_checkpoint
-    from xerotier.loading.model_shape import model_shape
+    from xerotier.loading.local_checkpoint import local_shape
     from xerotier.loading.planner import PlanOptions, plan_load
     from xerotier.loading.targets import target_inventory
 
     inventory = target_inventory(gpu=gpu, gpu_count=gpu_count, gpu_memory=gpu_memory, compute_capability=cc)
-    config, headers = read_checkpoint(folder)
-    shape = model_shape(folder.name, config, headers)
+    shape = local_shape(folder)
     options = replace(PlanOptions(), **{k: v for k, v in overrides.items() if v is not None})
     plan = plan_load(shape, inventory, options)
     return {

@@ -41,10 +41,13 @@ def plan_options(options: dict[str, Any] | None) -> PlanOptions:
 
 
 def used_bytes(plan: dict[str, Any] | None) -> int:
-    """Memory a live load holds: its weights, reserve and the KV cache of its sequences."""
+    """Memory a live load holds: vLLM takes its whole budget (``total × utilization``: weights, reserve
+    and the KV cache pool), whatever its ``--max-num-seqs``."""
     if not plan or not plan.get("fits"):
         return 0
     mem = plan.get("memory", {})
+    if mem.get("budgetBytes") is not None:
+        return int(mem["budgetBytes"])
     kv = int(mem.get("perSequenceBytes", 0)) * int(plan.get("maxSequences", 0))
     return int(mem.get("weightsBytes", 0)) + int(mem.get("reserveBytes", 0)) + kv
 

@@ -45,9 +45,17 @@ def read_config(blobs: LocalBlobStore, files: list[ModelFile]) -> dict[str, Any]
     return None
 
 
+def shape_from(
+    name: str, config: dict[str, Any] | None, headers: list[dict[str, Any]], values: dict[str, Any]
+) -> ModelShape:
+    """The one derivation of a shape: validation's column values (``models`` row or a local
+    inspection), config.json and the headers validation stored (files an engine loads)."""
+    return model_shape(name, config, headers, {c: values.get(c) for c in COLUMNS})
+
+
 def shape_of(session: Session, blobs: LocalBlobStore, model: Model) -> ModelShape:
     """The load-relevant shape of ``model`` (headers stored by validation, config from its blob)."""
     files = list(session.scalars(select(ModelFile).where(ModelFile.model_id == model.id)))
     headers = [f.header for f in files if f.header]
-    columns = {c: getattr(model, c) for c in COLUMNS}
-    return model_shape(f"{model.name}@{model.version}", read_config(blobs, files), headers, columns)
+    values = {c: getattr(model, c) for c in COLUMNS}
+    return shape_from(f"{model.name}@{model.version}", read_config(blobs, files), headers, values)

@@ -15,23 +15,11 @@ from typing import Any
 
 from xerotier.domain.dtypes import DTYPE_BITS
 from xerotier.errors import InvalidInput
+from xerotier.validation import config_fields, hf_config, quantization
 
 FLOAT_DTYPES = frozenset({"F16", "BF16", "F32", "F64"})
 #: Linear weights that runtime quantization converts; embeddings, heads and norms stay native.
 _NOT_QUANTIZED = re.compile(r"(embed|lm_head|wte|wpe|norm|router|\.gate\.weight$)")
-CONTEXT_KEYS = (
-    "max_position_embeddings",
-    "n_positions",
-    "max_seq_len",
-    "seq_length",
-    "model_max_length",
-    "max_target_positions",
-    "max_sequence_length",
-    "max_seq_length",
-    "seq_len",
-)
-EXPERT_KEYS = ("num_experts", "moe_num_experts", "n_routed_experts", "num_local_experts")
-EXPERT_TOK_KEYS = ("num_experts_per_tok", "num_experts_per_token", "experts_per_token", "moe_topk")
 
 
 @dataclass(frozen=True)
@@ -57,6 +45,12 @@ class ModelShape:
     pre_quant_method: str | None = None
     pre_quant_bits: float | None = None
     dtype: str | None = None
+    num_attention_heads: int = 0
+    hidden_size: int = 0
+    intermediate_size: int = 0  # the dense MLP's
+    vocab_size: int = 0
+    weight_block: tuple[int, int] | None = None  # block-quantized FP8's [block_n, block_k]
+    dense_mlp_layers: int = 0
 
     @property
     def is_moe(self) -> bool:
@@ -71,49 +65,70 @@ def _int(doc: dict[str, Any], *keys: str) -> int | None:
     return None
 
 
-def text_config(config: dict[str, Any]) -> dict[str, Any]:
-    """The text sub-config (multimodal models), with top-level keys as fallbacks."""
-    sub = config.get("text_config")
-    return {**config, **sub} if isinstance(sub, dict) else config
+text_config = config_fields.text_config  # the text sub-config of multimodal models (one rule)
 
 
 def derive_context_length(cfg: dict[str, Any]) -> int | None:
-    """vLLM's derivation: the smallest context key, then the rope factor (not for llama3/longrope/su)."""
-    found = [v for k in CONTEXT_KEYS if (v := _int(cfg, k)) is not None]
-    if not found:
-        return None
-    derived = float(min(found))
-    rope = cfg.get("rope_scaling") or cfg.get("rope_parameters")
-    if isinstance(rope, dict) and "gemma3" not in str(cfg.get("model_type", "")):
-        kind = str(rope.get("rope_type") or rope.get("type") or "")
-        factor = rope.get("factor")
-        if kind not in ("su", "longrope", "llama3") and isinstance(factor, int | float) and factor > 0:
-            if kind == "yarn" and _int(rope, "original_max_position_embeddings"):
-                derived = float(rope["original_max_position_embeddings"])
-            derived *= factor
-    return int(derived)
+    """vLLM's ``_get_and_verify_max_len``, the same derivation validation stores (one rule)."""
+    return config_fields.context_length(cfg)[0]
 
 
 def quantization_of(config: dict[str, Any]) -> tuple[str | None, float | None]:
-    """The checkpoint's own quantization method and bits, from ``quantization_config``."""
+    """The checkpoint's own quantization method and bits, as validation reads them."""
+    found = quantization.from_configs(config, {})
+    return found.method, found.bits
+
+
+def weight_block_size(config: dict[str, Any]) -> tuple[int, int] | None:
+    """Block-quantized FP8's ``[block_n, block_k]`` (``weight_block_size``, or compressed-tensors'
+    ``strategy: block`` with ``block_structure``), else None."""
     qc = config.get("quantization_config") or config.get("compression_config")
     sub = config.get("text_config")
-    if qc is None and isinstance(sub, dict):
+    if not isinstance(qc, dict) and isinstance(sub, dict):
         qc = sub.get("quantization_config")
     if not isinstance(qc, dict):
-        return None, None
-    method = str(qc.get("quant_method") or "").lower().replace("compressed_tensors", "compressed-tensors")
-    bits = qc.get("bits") or qc.get("w_bit")
-    if method == "fp8":
-        bits = 8
-    elif method == "mxfp4":
-        bits = 4
-    elif method == "compressed-tensors":
-        groups = qc.get("config_groups") or {}
-        found = [g.get("weights", {}).get("num_bits") for g in groups.values() if isinstance(g, dict)]
-        found = [b for b in found if isinstance(b, int | float)]
-        bits = max(found) if found else None
-    return method or None, float(bits) if isinstance(bits, int | float) else None
+        return None
+    block = qc.get("weight_block_size")
+    if block is None:
+        for group in (qc.get("config_groups") or {}).values():
+            weights = group.get("weights") if isinstance(group, dict) else None
+            if isinstance(weights, dict) and weights.get("strategy") == "block":
+                block = weights.get("block_structure")
+                break
+    if isinstance(block, list) and len(block) == 2 and all(isinstance(b, int) and b > 0 for b in block):
+        return block[0], block[1]
+    return None
+
+
+def sliding_layer_count(cfg: dict[str, Any], layers: int) -> int:
+    """Layers with sliding-window attention: ``layer_types`` (transformers fills it for Gemma 2/3,
+    gpt-oss …), else Gemma 3's ``sliding_window_pattern`` (every n-th layer global) or Gemma 2's
+    alternation when the raw JSON is all there is."""
+    window = _int(cfg, "sliding_window")
+    if not window:
+        return 0
+    layer_types = cfg.get("layer_types")
+    if isinstance(layer_types, list) and len(layer_types) == layers:
+        return sum(1 for t in layer_types if t == "sliding_attention")
+    kind = str(cfg.get("model_type") or "")
+    pattern = _int(cfg, "sliding_window_pattern", "_sliding_window_pattern")
+    if kind.startswith("gemma3") or (pattern and kind.startswith("gemma")):
+        pattern = pattern or 6  # transformers' Gemma3TextConfig default
+        return sum(1 for i in range(layers) if (i + 1) % pattern)
+    if kind == "gemma2":
+        return sum(1 for i in range(layers) if (i + 1) % 2)
+    return 0
+
+
+def _quantizable(name: str, shape: list[Any]) -> bool:
+    """A linear weight runtime quantization converts: 2-D ``*.weight``, or a fused 3-D expert stack
+    (``experts.gate_up_proj`` / ``experts.down_proj`` of shape [E, …], as Llama 4 and gpt-oss ship
+    them: vLLM's FusedMoE quantizes those at load time too)."""
+    if _NOT_QUANTIZED.search(name):
+        return False
+    if len(shape) == 2:
+        return name.endswith("weight")
+    return len(shape) == 3 and ".experts." in name and not name.endswith("bias")
 
 
 def header_totals(headers: list[dict[str, Any]]) -> tuple[int, int, int, int]:
@@ -131,7 +146,7 @@ def header_totals(headers: list[dict[str, Any]]) -> tuple[int, int, int, int]:
             numel = math.prod(int(d) for d in shape)
             weight_bits += int(numel * bits)
             params += numel
-            linear = len(shape) == 2 and name.endswith("weight") and not _NOT_QUANTIZED.search(name)
+            linear = _quantizable(name, shape)
             if dtype in FLOAT_DTYPES and linear:
                 q_params += numel
                 q_bits += int(numel * bits)
@@ -144,9 +159,14 @@ def model_shape(
     headers: list[dict[str, Any]],
     columns: dict[str, Any] | None = None,
 ) -> ModelShape:
-    """Combine the registry's metadata columns (preferred), ``config.json`` and the tensor headers."""
+    """Combine the registry's metadata columns (preferred), ``config.json`` and the tensor headers.
+
+    The config is read as vLLM reads it (transformers' defaults filled in, ``hf_config.resolve``);
+    KV heads, head size and context length come from the same functions validation stores.
+    """
     cols = columns or {}
-    cfg = text_config(config or {})
+    resolved = hf_config.resolve(config or {})
+    cfg = text_config(resolved)
     layers = _int(cfg, "num_hidden_layers", "n_layer", "num_layers")
     heads = _int(cfg, "num_attention_heads", "n_head")
     if layers is None or heads is None:
@@ -154,27 +174,24 @@ def model_shape(
     weight_bytes, params, q_params, q_bytes = header_totals(headers)
     if weight_bytes == 0:
         raise InvalidInput(f"{name}: no safetensors tensor headers to size the weights")
-    kv_lora = _int(cfg, "kv_lora_rank")
-    if kv_lora is not None:  # DeepSeek MLA: one latent "head" of kv_lora_rank + rope dims
-        kv_heads, head_dim, mla = 1, kv_lora + (_int(cfg, "qk_rope_head_dim") or 0), True
-    else:
-        kv_heads = _int(cfg, "num_key_value_heads", "n_head_kv", "num_kv_heads", "multi_query_group_num")
-        kv_heads = kv_heads or (1 if cfg.get("multi_query") else heads)
-        hidden = _int(cfg, "hidden_size", "n_embd", "d_model") or 0
-        head_dim, mla = _int(cfg, "head_dim", "hidden_size_per_head") or hidden // heads, False
-    layer_types = cfg.get("layer_types")
+    attention = config_fields.attention_shape(resolved)
+    mla = attention.get("attention") == "mla"
+    kv_heads = int(attention.get("numKeyValueHeads") or heads)
+    head_dim = int(attention.get("headDim") or 0)
+    if not head_dim:
+        raise InvalidInput(f"{name}: config.json does not give the attention head size")
+    sliding = sliding_layer_count(cfg, layers)
     window = _int(cfg, "sliding_window") or 0
-    sliding = 0
-    if isinstance(layer_types, list) and window and len(layer_types) == layers:
-        sliding = sum(1 for t in layer_types if t == "sliding_attention")
-    context = cols.get("context_length") or derive_context_length(cfg)
+    context = cols.get("context_length") or derive_context_length(resolved)
     if not context:
         raise InvalidInput(f"{name}: no context length in the metadata or config.json")
     method, bits = quantization_of(config or {})
     if cols.get("is_pre_quantized"):
         method = cols.get("pre_quantization_method") or method
         bits = cols.get("pre_quantization_bits") or bits
-    experts = cols.get("num_experts") or _int(cfg, *EXPERT_KEYS)
+    experts = cols.get("num_experts") or config_fields.experts(resolved)[0]
+    hidden = _int(cfg, "hidden_size", "n_embd", "d_model") or 0
+    dense_inter = _int(cfg, "intermediate_size", "ffn_hidden_size", "n_inner") or 4 * hidden
     return ModelShape(
         name=name,
         weight_bytes=weight_bytes,
@@ -190,9 +207,22 @@ def model_shape(
         sliding_layers=sliding,
         sliding_window=window if sliding else 0,
         num_experts=experts,
-        experts_per_tok=cols.get("num_experts_per_tok") or _int(cfg, *EXPERT_TOK_KEYS),
+        experts_per_tok=cols.get("num_experts_per_tok") or config_fields.experts(resolved)[1],
         moe_intermediate_size=_int(cfg, "moe_intermediate_size", "intermediate_size") if experts else None,
         pre_quant_method=method,
         pre_quant_bits=bits,
         dtype=str(cfg.get("torch_dtype") or cfg.get("dtype") or "") or None,
+        num_attention_heads=heads,
+        hidden_size=hidden,
+        intermediate_size=dense_inter,
+        vocab_size=_int(cfg, "vocab_size", "padded_vocab_size") or 0,
+        weight_block=weight_block_size(config or {}),
+        dense_mlp_layers=_dense_mlp_layers(cfg, layers, bool(experts and experts > 1)),
     )
+
+
+def _dense_mlp_layers(cfg: dict[str, Any], layers: int, moe: bool) -> int:
+    """Layers with a dense MLP: all of a dense model; DeepSeek's ``first_k_dense_replace`` of a MoE."""
+    if not moe:
+        return layers
+    return _int(cfg, "first_k_dense_replace") or 0

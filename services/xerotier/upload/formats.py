@@ -36,6 +36,25 @@ def detect_format(paths: list[str]) -> str | None:
     return None
 
 
+NO_FORMAT = (
+    "Cannot tell the model's format from its files (no .safetensors, .bin, .pt or .pth file); "
+    "name it with 'format'"
+)
+GGUF_UNSUPPORTED = (
+    "Cannot tell the model's format from its files: GGUF (.gguf) is not a supported format. The "
+    "registry validates, plans and serves Hugging Face checkpoints (safetensors or .bin weights with "
+    "config.json) for vLLM, whose GGUF loading is experimental (one file, the base model's tokenizer and "
+    "config needed, no tensor headers to plan from); upload the safetensors checkpoint instead"
+)
+
+
+def unknown_format_message(paths: list[str]) -> str:
+    """Why no format is told from ``paths``: GGUF named as such, else the generic message."""
+    if any(_basename(p).lower().endswith(".gguf") for p in paths):
+        return GGUF_UNSUPPORTED
+    return NO_FORMAT
+
+
 def check_format(fmt: str, paths: list[str]) -> None:
     """``InvalidInput`` with a clear message when the files are not a ``fmt`` model."""
     if not paths:

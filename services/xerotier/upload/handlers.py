@@ -23,7 +23,7 @@ from xerotier.errors import Conflict, InvalidInput
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
 from xerotier.storage.blobs import StoredBlob
-from xerotier.upload.formats import FORMATS, check_format, detect_format
+from xerotier.upload.formats import FORMATS, check_format, detect_format, unknown_format_message
 
 WORKLOAD_TYPES = ("chat", "code", "reasoning", "embedding", "multilingual")
 MAX_NAME_LENGTH = 200
@@ -185,10 +185,7 @@ def complete(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> Model:
                 raise InvalidInput("Model has no files: upload at least one file before completing")
             fmt = model.format or detect_format(paths)
             if fmt is None:
-                raise InvalidInput(
-                    "Cannot tell the model's format from its files (no .safetensors, .bin, .pt or .pth "
-                    "file); name it with 'format'"
-                )
+                raise InvalidInput(unknown_format_message(paths))
             check_format(fmt, paths)
             size = sum(session.scalars(select(ModelFile.size_bytes).where(ModelFile.model_id == model_id)))
         else:

@@ -131,7 +131,7 @@ def attention_shape(config: dict[str, Any]) -> dict[str, Any]:
     if kv_lora and rope_dim:  # DeepSeek MLA: one latent KV head of kv_lora_rank + qk_rope_head_dim
         out.update(attention="mla", numKeyValueHeads=1, headDim=kv_lora + rope_dim)
         return out
-    kv_heads = _first(cfg, fam.KV_HEAD_KEYS) or heads
+    kv_heads = _kv_heads(cfg) or heads
     if kv_heads:
         out["numKeyValueHeads"] = kv_heads
     head_dim = _positive_int(cfg.get("head_dim")) or _positive_int(cfg.get("hidden_size_per_head"))
@@ -140,6 +140,22 @@ def attention_shape(config: dict[str, Any]) -> dict[str, Any]:
     if head_dim:
         out["headDim"] = head_dim
     return out
+
+
+#: Falcon's model types (vLLM ``get_total_num_kv_heads``): only the new decoder has several KV heads.
+FALCON_MODEL_TYPES = frozenset({"falcon", "RefinedWeb", "RefinedWebModel"})
+
+
+def _kv_heads(cfg: dict[str, Any]) -> int | None:
+    """vLLM ``get_total_num_kv_heads``: multi-query attention (Falcon's old decoder, GPT-BigCode) has
+    one KV head whatever ``num_kv_heads`` says; then MPT/DBRX ``attn_config.kv_n_heads``; then the keys."""
+    new_falcon = model_type(cfg) in FALCON_MODEL_TYPES and bool(cfg.get("new_decoder_architecture"))
+    if not new_falcon and cfg.get("multi_query") is True:
+        return 1
+    attn = cfg.get("attn_config")
+    if isinstance(attn, dict) and _positive_int(attn.get("kv_n_heads")):
+        return attn["kv_n_heads"]
+    return _first(cfg, fam.KV_HEAD_KEYS)
 
 
 def torch_dtype(config: dict[str, Any]) -> str | None:

@@ -34,7 +34,17 @@ ROOT_JSON = (
     "quant_config.json",
     "hf_quant_config.json",
     "model.safetensors.index.json",
+)
+#: The sentence-transformers config files vLLM reads ``max_seq_length`` from, in its order
+#: (``vllm/transformers_utils/config.py`` ``get_sentence_transformer_tokenizer_config``).
+SENTENCE_CONFIGS = (
     "sentence_bert_config.json",
+    "sentence_roberta_config.json",
+    "sentence_distilbert_config.json",
+    "sentence_camembert_config.json",
+    "sentence_albert_config.json",
+    "sentence_xlm-roberta_config.json",
+    "sentence_xlnet_config.json",
 )
 
 #: Files whose presence is the signal: sentence-transformers layout, exl2 conversion.
@@ -55,6 +65,7 @@ Opener = Callable[[FileRef], AbstractContextManager[BinaryIO]]
 class Inspection:
     metadata: metadata.ExtractedMetadata
     headers: dict[str, SafetensorsHeader]
+    config: dict[str, Any] | None = None  # the parsed root config.json
 
 
 class Problems:
@@ -105,7 +116,7 @@ def inspect_checkpoint(
                 problems.add(
                     f"{ref.path}: GGUF files are not a supported format (upload safetensors, bin or exl2)"
                 )
-            elif "/" not in ref.path and name in ROOT_JSON:
+            elif "/" not in ref.path and (name in ROOT_JSON or name in SENTENCE_CONFIGS):
                 json_docs[name] = _read_json(ref, open_file)
             elif "/" not in ref.path and name in ("README.md", "chat_template.jinja"):
                 text = _read_text(ref, open_file)
@@ -129,7 +140,11 @@ def inspect_checkpoint(
             problems.add(failure.message)
     _parse(raw_headers, headers, problems)
     _apply_json(docs, json_docs, problems)
+    ignored: list[str] = []
     if docs.index is not None:
+        ignored = shards.unindexed_weight_files(docs.index, headers)
+        for path in ignored:  # e.g. Mistral's consolidated.safetensors next to the HF shards
+            headers.pop(path, None)
         for message in shards.check_index(docs.index, headers, {f.path for f in files}):
             problems.add(message)
     if not headers and not pickled and not problems.lines:
@@ -147,12 +162,22 @@ def inspect_checkpoint(
         raise
     if imports:
         found.extra["pickleImports"] = sorted(imports)
+    if ignored:
+        found.extra["ignoredWeightFiles"] = ignored
+    found.extra["engineWeightFiles"] = engine_weight_files(headers, pickled)
     if fmt == "exl2" and found.pre_quantization_method != "exl2":
         problems.add(
             "format is exl2 but no exl2 tensors (q_weight, q_invperm) or quantization_config were found"
         )
         problems.raise_if_any()
-    return Inspection(found, headers)
+    return Inspection(found, headers, docs.config)
+
+
+def engine_weight_files(headers: dict[str, SafetensorsHeader], pickled: list[str]) -> list[str]:
+    """The weight files vLLM loads: the root safetensors (only those the index names: vLLM's
+    ``filter_duplicate_safetensors_files``), else the root pickles (``.bin`` / ``.pt``)."""
+    root = sorted(p for p in headers if "/" not in p)
+    return root or sorted(p for p in pickled if "/" not in p)
 
 
 def _parse(
@@ -220,7 +245,8 @@ def _apply_json(docs: metadata.Documents, json_docs: dict[str, dict[str, Any]], 
             docs.chat_template = ("chat_template.json", template)
         else:
             problems.add("chat_template.json: chat_template must be a string")
-    docs.sentence_transformers |= "sentence_bert_config.json" in json_docs
-    length = json_docs.get("sentence_bert_config.json", {}).get("max_seq_length")
+    found = next((n for n in SENTENCE_CONFIGS if n in json_docs), None)
+    docs.sentence_transformers |= found is not None
+    length = json_docs[found].get("max_seq_length") if found else None
     if type(length) is int and length > 0:
         docs.encoder_max_seq_length = length

@@ -11,11 +11,11 @@ from itertools import chain
 from operator import itemgetter, methodcaller
 from typing import Any
 
-from xerotier.validation import config_fields, documents, quantization
+from xerotier.validation import config_fields, documents, hf_config, quantization
 from xerotier.validation.param_count import count_parameters, needs_inspection
 from xerotier.validation.safetensors_header import SafetensorsHeader, TensorInfo
 
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 _RPARTITION, _LEAF = methodcaller("rpartition", "."), itemgetter(2)  # a tensor name's last part
 
 
@@ -166,12 +166,13 @@ def _from_config(found: ExtractedMetadata, config: dict[str, Any], encoder_max: 
         extra["modelType"] = config_fields.model_type(config)
     if config_fields.architectures(config):
         extra["architectures"] = config_fields.architectures(config)
-    found.context_length, serve = config_fields.context_length(config, encoder_max)
+    resolved = hf_config.resolve(config)  # transformers' defaults, as vLLM reads config.json
+    found.context_length, serve = config_fields.context_length(resolved, encoder_max)
     if serve:
         extra["defaultServeLength"] = serve
-    found.num_experts, found.num_experts_per_tok = config_fields.experts(config)
+    found.num_experts, found.num_experts_per_tok = config_fields.experts(resolved)
     found.is_multimodal = config_fields.is_multimodal(config)
-    extra.update(config_fields.attention_shape(config))
+    extra.update(config_fields.attention_shape(resolved))
     dtype = config_fields.torch_dtype(config)
     if dtype:
         extra["torchDtype"] = dtype

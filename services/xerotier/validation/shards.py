@@ -25,6 +25,28 @@ def _consistent(weight_map: dict[str, str], headers: dict[str, SafetensorsHeader
     return owner == weight_map and sum(len(names) for _, names in root) == len(owner)
 
 
+def unindexed_weight_files(index: dict[str, Any], headers: dict[str, SafetensorsHeader]) -> list[str]:
+    """Root safetensors files the index does not name and that share no tensor name with it.
+
+    A Mistral repository ships HF shards with their index plus ``consolidated.safetensors`` (the same
+    weights under Mistral's names); vLLM loads only the files the index names
+    (``vllm/model_executor/model_loader/weight_utils.py`` ``filter_duplicate_safetensors_files``),
+    so such a file is an extra copy, recorded but neither validated against the index nor counted.
+    """
+    weight_map = index.get("weight_map")
+    if not isinstance(weight_map, dict):
+        return []
+    named = set(weight_map.values())
+    return sorted(
+        path
+        for path, header in headers.items()
+        if "/" not in path
+        and path.endswith(".safetensors")
+        and path not in named
+        and not any(name in weight_map for name in header.names)
+    )
+
+
 def check_index(
     index: dict[str, Any], headers: dict[str, SafetensorsHeader], paths: set[str]
 ) -> Iterator[str]:
