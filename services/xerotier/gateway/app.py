@@ -17,6 +17,7 @@ from xerotier.dashboard.mount import install_dashboard
 from xerotier.db.async_reads import AsyncReader, conninfo
 from xerotier.db.engine import is_postgres
 from xerotier.db.migrate import ensure_migrated
+from xerotier.gateway.api_docs import install_api_docs
 from xerotier.gateway.errors import install_error_handlers
 from xerotier.gateway.health import router as health_router
 from xerotier.gateway.keys_routes import router as keys_router
@@ -59,7 +60,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             if app.state.async_reader is not None:
                 await app.state.async_reader.close()
 
-    app = FastAPI(title="Xerotier model registry", version="0.1.0", lifespan=lifespan)
+    # /docs and /redoc are served offline by install_api_docs (no CDN)
+    app = FastAPI(
+        title="Xerotier model registry", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     install_error_handlers(app)
     app.add_middleware(AnswerAfterVerification)  # inside the observability middleware
     install_observability(app)
@@ -68,4 +72,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         app.include_router(router, prefix="/v1")
         app.include_router(router, prefix="/{project_id}/v1")
     install_dashboard(app)
+    install_api_docs(app)
     return app
