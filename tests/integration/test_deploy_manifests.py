@@ -57,7 +57,8 @@ def test_compose_refuses_to_start_without_the_postgres_password(tmp_path):
     assert "POSTGRES_PASSWORD" in result.stderr
     config = compose_config(ROOT / "compose.yaml")
     assert config["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == "test-password"
-    assert "xerotier:test-password@postgres" in config["services"]["api"]["environment"]["XEROTIER_DATABASE_URL"]
+    database_url = config["services"]["api"]["environment"]["XEROTIER_DATABASE_URL"]
+    assert "xerotier:test-password@postgres" in database_url
 
 
 def test_dev_overlay_ships_no_placeholder_operator_key():

@@ -97,8 +97,18 @@ def versions_rollback(model_id: str, version: str) -> None:
 def versions_history(
     model_id: str, limit: Annotated[int, typer.Option(help="Most recent events to show")] = 100
 ) -> None:
-    """Every change of the latest version: from, to, kind, who and when."""
-    emit(call(lambda c: api.history(c, model_id, limit)), state.output, HISTORY_COLUMNS)
+    """Every change of the latest version: from, to, kind, who and when (and a pending promotion)."""
+    path = f"/v1/models/{model_id}/versions/history"
+    answer = call(lambda c: c.request("GET", path, params={"limit": limit}))
+    emit(answer["history"], state.output, HISTORY_COLUMNS)
+    pending = answer.get("pending")
+    if pending and state.output is OutputFormat.table:
+        err_console.print(
+            f"pending {pending['kind']}: {pending['to']} becomes latest when it is ready "
+            f"(now {pending['toStatus']}, requested {pending['requestedAt']})",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @versions_app.command("diff")

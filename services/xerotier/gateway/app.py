@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from xerotier.api.pending_auth import KnownKeys
+from xerotier.catalog.card_routes import router as card_router
 from xerotier.catalog.catalog_routes import router as public_catalog_router
 from xerotier.catalog.endpoints_routes import router as endpoints_router
 from xerotier.catalog.routes import router as catalog_router
@@ -39,6 +40,7 @@ SERVICE_ROUTERS: list[APIRouter] = [
     endpoints_router,
     loading_router,
     keys_router,
+    card_router,
 ]
 
 
