@@ -185,7 +185,8 @@ def add_command_options(command: Any) -> Any:
         for sub in command.commands.values():
             add_command_options(sub)
         return command
-    template = typer.main.get_command(_options_template).params
+    # (a one-command Typer app also carries the completion options: take only ours)
+    template = [p for p in typer.main.get_command(_options_template).params if p.name in ("output", "wide")]
     taken = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
     names = {p.name for p in command.params}
     for param in template:
