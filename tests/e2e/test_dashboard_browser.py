@@ -287,3 +287,178 @@ def test_filters_and_the_full_validation_error(embedded, tiny_checkpoint, tmp_pa
         expect(page.get_by_role("list", name="Lifecycle timeline")).to_contain_text("validating → error")
         screenshot(page, "11-validation-error")
         assert page.errors == []  # type: ignore[attr-defined]
+
+
+# ---- the newcomer's bugs, each fixed and covered -------------------------------------------------
+
+
+def sign_in(page, embedded) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("API key").fill(embedded.api_key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Models")).to_be_visible()
+
+
+def upload_folder(api: httpx.Client, folder, name: str, version: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    body = {"name": name} | ({"version": version} if version else {})
+    model = api.post("/v1/models", json=body).json()
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        assert api.put(f"/v1/models/{model['id']}/files/{path.name}", content=path.read_bytes()).is_success
+    assert api.post(f"/v1/models/{model['id']}/complete").status_code == 202
+    return model["id"]
+
+
+def test_signed_out_shows_no_navigation_and_the_root_leads_to_the_dashboard(embedded):
+    with chromium_page() as page:
+        page.goto(f"{embedded.url}/")  # the registry's address itself
+        assert page.url == f"{embedded.url}/ui/"
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.locator("#nav")).to_be_hidden()
+        expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+        expect(page.get_by_role("link", name="Keys")).to_have_count(0)  # hidden links are not links
+        sign_in(page, embedded)
+        expect(page.locator("#nav")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.locator("#nav")).to_be_hidden()
+        expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+        assert page.errors == []  # type: ignore[attr-defined]
+
+
+CARD = """---
+license: apache-2.0
+tags: [chat]
+---
+# Tiny chat
+
+A **tiny** model for _tests_. See [the paper](https://example.org/paper) or [this](javascript:alert(1)).
+
+<script>window.pwned = true</script><img src=x onerror="window.pwned = true">
+
+- first point
+- second point
+
+```python
+print("hello")
+```
+"""
+TEMPLATE = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}"
+
+
+def test_model_page_renders_the_card_and_template_and_offers_nothing_unservable(
+    embedded, tiny_checkpoint, tmp_path
+):
+    import json
+
+    (tiny_checkpoint / "README.md").write_text(CARD)
+    (tiny_checkpoint / "tokenizer_config.json").write_text(json.dumps({"chat_template": TEMPLATE}))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    (broken / "model.safetensors").write_bytes((tiny_checkpoint / "model.safetensors").read_bytes())
+    api = httpx.Client(base_url=embedded.url, headers={"Authorization": f"Bearer {embedded.api_key}"})
+    with api, chromium_page() as page:
+        good = upload_folder(api, tiny_checkpoint, "tiny-card")
+        bad = upload_folder(api, broken, "tiny-broken")
+        assert wait_for_status(api, good, {"ready", "error"})["status"] == "ready"
+        assert wait_for_status(api, bad, {"ready", "error"})["status"] == "error"
+        page.goto(f"{embedded.url}/ui/")
+        sign_in(page, embedded)
+
+        page.goto(f"{embedded.url}/ui/#/models/{good}")
+        card = page.locator("#model-card .card-body")
+        expect(card.get_by_role("heading", name="Tiny chat")).to_be_visible()
+        expect(card.locator("strong")).to_have_text("tiny")
+        expect(card.locator("li")).to_have_count(2)
+        expect(card.locator("pre code")).to_have_text('print("hello")')
+        expect(card.get_by_role("link", name="the paper")).to_have_attribute(
+            "href", "https://example.org/paper"
+        )
+        assert card.locator("a[href^=javascript]").count() == 0  # unsafe link kept as text
+        assert card.locator("script, img").count() == 0  # raw HTML shown as text, never run
+        expect(card).to_contain_text("<script>window.pwned = true</script>")
+        expect(card).not_to_contain_text("license: apache-2.0")  # front matter left out
+        assert page.evaluate("window.pwned === undefined")
+        expect(page.locator("#chat-template")).to_have_text(TEMPLATE)
+        expect(page.get_by_role("button", name="Share")).to_be_visible()
+        expect(page.get_by_role("button", name="Plan a load")).to_be_visible()
+        screenshot(page, "12-model-card")
+
+        page.goto(f"{embedded.url}/ui/#/models/{bad}")
+        expect(page.get_by_role("heading", name=re.compile("tiny-broken"))).to_be_visible()
+        expect(page.locator("#not-servable")).to_contain_text("error")
+        for action in ("Share", "Create endpoint", "Plan a load"):
+            expect(page.get_by_role("button", name=action)).to_have_count(0)
+        expect(page.get_by_role("button", name="Revalidate")).to_be_visible()
+        expect(page.get_by_text("No model card")).to_be_visible()
+        assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_versions_in_semver_order_pending_promotion_and_a_420_px_screen(embedded, tiny_checkpoint):
+    api = httpx.Client(base_url=embedded.url, headers={"Authorization": f"Bearer {embedded.api_key}"})
+    with api, chromium_page(width=420, height=800) as page:
+        first = upload_folder(api, tiny_checkpoint, "tiny-semver")
+        assert wait_for_status(api, first, {"ready", "error"})["status"] == "ready"
+        created = ["1.2.0", "1.10.0", "1.9.0", "2.0.0-rc.1", "1.2.1"]
+        ids = {"1.0.0": first}
+        for version in created:
+            made = api.post(f"/v1/models/{first}/versions", json={"version": version})
+            assert made.status_code == 201, made.text
+            ids[version] = made.json()["id"]
+        newest_first = ["2.0.0-rc.1", "1.10.0", "1.9.0", "1.2.1", "1.2.0", "1.0.0"]
+        listed = api.get("/v1/models", params={"allVersions": "true", "limit": 50}).json()["models"]
+        by_id = [v for v, _ in sorted(ids.items(), key=lambda kv: kv[1])]
+        assert [m["version"] for m in listed] == by_id  # the API pages by (name, id): random order here
+
+        page.goto(f"{embedded.url}/ui/")
+        sign_in(page, embedded)
+        page.get_by_label("All versions").check()
+        page.get_by_role("button", name="Apply").click()
+        rows = page.locator("#models-table tbody tr")
+        expect(rows).to_have_count(6)
+        shown = [r.split()[0] for r in rows.locator("td:nth-child(2)").all_inner_texts()]
+        assert shown == newest_first
+
+        # A pending promotion is shown on the versions page until it takes effect.
+        pending = api.post(f"/v1/models/{first}/versions/1.10.0/promote")
+        assert pending.status_code == 202 and pending.json()["promotion"] == "pending"
+        page.goto(f"{embedded.url}/ui/#/models/{first}/versions")
+        notice = page.locator("#pending-promotion")
+        expect(notice).to_contain_text("1.10.0")
+        expect(notice).to_contain_text("uploading")
+        row = page.locator("#versions-table tbody tr", has_text="1.10.0")
+        expect(row).to_contain_text("pending promote")
+        fits(page)
+        screenshot(page, "13-pending-promotion-420px")
+        for path in sorted(p for p in tiny_checkpoint.iterdir() if p.is_file()):
+            assert api.put(
+                f"/v1/models/{ids['1.10.0']}/files/{path.name}", content=path.read_bytes()
+            ).is_success
+        assert api.post(f"/v1/models/{ids['1.10.0']}/complete").status_code == 202
+        expect(notice).to_have_count(0, timeout=WAIT)  # applied: the page refreshed by itself
+        expect(page.locator('svg.lineage g.latest[data-version="1.10.0"]')).to_have_count(1)
+        expect(page.locator("#history-table tbody")).to_contain_text("1.10.0")
+
+        # Every page fits 420 px: wide tables scroll inside their own box, never the page.
+        for hash_ in (
+            "#/models",
+            f"#/models/{first}",
+            f"#/models/{first}/versions",
+            "#/catalog",
+            "#/endpoints",
+            "#/keys",
+        ):
+            page.goto(f"{embedded.url}/ui/{hash_}")
+            expect(page.locator("main h1")).to_be_visible()
+            fits(page)
+        page.goto(f"{embedded.url}/ui/#/models")
+        box = page.locator("#models-table").locator("xpath=..")
+        expect(box).to_have_class("table-scroll")
+        assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # the table is wider, and scrolls
+        assert page.errors == []  # type: ignore[attr-defined]
+
+
+def fits(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_load_state("networkidle")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 420, f"{page.url} is {width} px wide"

@@ -42,9 +42,32 @@ def compose_config(path: Path, *profiles: str) -> dict:
     args = [compose_binary(), "-f", str(path)]
     for profile in profiles:
         args += ["--profile", profile]
-    result = run([*args, "config", "--format", "json"], env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "POSTGRES_PASSWORD": "test-password"}
+    result = run([*args, "config", "--format", "json"], env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def test_compose_refuses_to_start_without_the_postgres_password(tmp_path):
+    result = run(
+        [compose_binary(), "-f", str(ROOT / "compose.yaml"), "config", "-q"],
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    )
+    assert result.returncode != 0
+    assert "POSTGRES_PASSWORD" in result.stderr
+    config = compose_config(ROOT / "compose.yaml")
+    assert config["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == "test-password"
+    database_url = config["services"]["api"]["environment"]["XEROTIER_DATABASE_URL"]
+    assert "xerotier:test-password@postgres" in database_url
+
+
+def test_dev_overlay_ships_no_placeholder_operator_key():
+    docs = objects(render_overlay("dev"))
+    secrets = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Secret"}
+    assert "xerotier-operator" not in secrets  # created from a real key, as the overlay documents
+    kustomization = (ROOT / "k8s" / "overlays" / "dev" / "kustomization.yaml").read_text()
+    assert "create secret generic xerotier-operator" in kustomization
+    assert "xerotier keys create" in kustomization
 
 
 def test_compose_file_matches_the_compose_specification_schema():

@@ -148,11 +148,16 @@ def test_promote_ready_pending_and_error_and_history(pg_api, pg_runtime):
     assert missing.status_code == 404
     assert pg_api.post(f"/v1/models/{v1['id']}/versions/nope/promote").status_code == 400
 
-    history = pg_api.get(f"/v1/models/{v1['id']}/versions/history").json()["history"]
+    answer = pg_api.get(f"/v1/models/{v1['id']}/versions/history").json()
+    history = answer["history"]
     assert [(h["kind"], h["from"], h["to"]) for h in history] == [("promote", "1.0.0", "2.0.0")]
     with pg_runtime.session_factory() as session:
         key_ids = {str(k) for k in session.scalars(select(ApiKey.id))}
     assert len(key_ids) == 1 and history[0]["who"] in key_ids and history[0]["when"]
+    # The pending promotion is shown beside the history (it is not history yet).
+    waiting = answer["pending"]
+    assert (waiting["kind"], waiting["to"], waiting["toVersionId"]) == ("promote", "3.0.0", v3["id"])
+    assert waiting["toStatus"] == "uploading" and waiting["who"] in key_ids and waiting["requestedAt"]
 
 
 def test_rollback_goes_to_an_older_version_only(pg_api, pg_runtime):

@@ -7,6 +7,7 @@ module, imported here for that side effect.
 from __future__ import annotations
 
 from xerotier.cli import (  # noqa: F401  (each module registers its commands)
+    ctl_config,
     ctl_downloads,
     ctl_inspect,
     ctl_loading,
@@ -15,8 +16,10 @@ from xerotier.cli import (  # noqa: F401  (each module registers its commands)
     ctl_upload,
     ctl_versions,
 )
-from xerotier.cli.ctl_app import app
+from xerotier.cli.ctl_app import app  # noqa: F401  (the app, for anyone embedding it)
+from xerotier.cli.ctl_app import main as run
 
 
 def main() -> None:
-    app()
+    """``xeroctl``: every command also takes ``-o/--output`` and ``--wide`` (see ``ctl_app``)."""
+    run()

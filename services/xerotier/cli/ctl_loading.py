@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,8 +33,8 @@ def _gib(value: int | None) -> str:
 
 def print_plan(plan: dict[str, Any], fmt: OutputFormat) -> None:
     """The plan as JSON, or as a table with its memory breakdown and the reason for each choice."""
-    if fmt is OutputFormat.json:
-        print(json.dumps(plan, indent=2))
+    if fmt is not OutputFormat.table:
+        emit(plan, fmt)
         return
     mem = plan.get("memory", {})
     table = Table(show_header=False, box=None)
@@ -118,7 +117,7 @@ def models_plan(
     enable_moe_config: Annotated[
         bool, typer.Option("--enable-moe-config", help="Look up tuned MoE configs")
     ] = False,
-    output: Annotated[OutputFormat | None, typer.Option("--output", "-o", help="json or table")] = None,
+    output: Annotated[OutputFormat | None, typer.Option("--output", "-o", help="table, json or yaml")] = None,
 ) -> None:
     """Dry-run a load: will this model fit that GPU, with which context, concurrency and quantization?"""
     fmt = output or state.output
@@ -183,7 +182,7 @@ def backends_list() -> None:
 def backends_get(backend_id: str) -> None:
     """Show one backend with what is loaded on it and each load's plan."""
     backend = call(lambda c: api.get_backend(c, backend_id))
-    if state.output is OutputFormat.json:
+    if state.output is not OutputFormat.table:
         emit(backend, state.output)
         return
     summary = _summary(backend)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from xerotier.cli.ctl_app import app, call, models_app, state
+from xerotier.cli.ctl_app import Yes, app, call, confirm, models_app, state
 from xerotier.cli.output import emit
 from xerotier.client import sharing
 
@@ -84,7 +84,7 @@ def catalog_list(
             cursor=cursor,
         )
     )
-    if state.output.value == "json":
+    if state.output.value != "table":
         emit(page, state.output)
         return
     emit(page["models"], state.output, CATALOG_COLUMNS)
@@ -120,8 +120,9 @@ def endpoints_get(endpoint_id: str) -> None:
 
 
 @endpoints_app.command("delete")
-def endpoints_delete(endpoint_id: str) -> None:
-    """Delete an endpoint (its load is released)."""
+def endpoints_delete(endpoint_id: str, yes: Yes = False) -> None:
+    """Delete an endpoint (its load is released). Asks first unless --yes."""
+    confirm(f"Delete endpoint {endpoint_id}? Requests to it will fail.", yes)
     emit(call(lambda c: sharing.delete_endpoint(c, endpoint_id)), state.output)
 
 

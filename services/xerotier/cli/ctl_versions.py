@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from typing import Annotated, Any
 
 import typer
 
-from xerotier.cli.ctl_app import call, models_app, state
-from xerotier.cli.output import OutputFormat, console, emit
+from xerotier.cli.ctl_app import Yes, call, confirm, models_app, state
+from xerotier.cli.output import OutputFormat, console, emit, err_console
 from xerotier.client import versions as api
+from xerotier.client.http import XerotierClient
 
 versions_app = typer.Typer(help="Manage the versions of a model.", no_args_is_help=True)
 models_app.add_typer(versions_app, name="versions")
@@ -38,13 +41,39 @@ def versions_create(
     copy_files: Annotated[
         bool, typer.Option("--copy-files", help="Reuse the parent's files (no bytes copied) and validate")
     ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="With --copy-files: follow validation until ready or error")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds --wait follows validation")] = 600.0,
 ) -> None:
     """Create a new version whose parent is the model's latest."""
-    emit(call(lambda c: api.create_version(c, model_id, version, notes, copy_files)), state.output)
+
+    def run(client: XerotierClient) -> dict[str, Any]:
+        created = api.create_version(client, model_id, version, notes, copy_files)
+        return wait_until_settled(client, created, timeout) if wait else created
+
+    result = call(run)
+    emit(result, state.output)
+    if wait and result["status"] != "ready":
+        err_console.print(
+            f"Error: version is {result['status']}: {result.get('validationError') or 'not ready in time'}",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+
+
+def wait_until_settled(client: XerotierClient, model: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Poll a version until it leaves uploading/validating, or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while model["status"] == "validating" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        model = client.get_model(model["id"])
+    return model
 
 
 def _promotion(result: dict[str, Any], verb: str) -> None:
-    if state.output is OutputFormat.json:
+    if state.output is not OutputFormat.table:
         emit(result, state.output)
     elif result.get("promotion") == "pending":
         console.print(f"{verb} of {result['version']} is pending: it takes effect when the version is ready")
@@ -68,15 +97,25 @@ def versions_rollback(model_id: str, version: str) -> None:
 def versions_history(
     model_id: str, limit: Annotated[int, typer.Option(help="Most recent events to show")] = 100
 ) -> None:
-    """Every change of the latest version: from, to, kind, who and when."""
-    emit(call(lambda c: api.history(c, model_id, limit)), state.output, HISTORY_COLUMNS)
+    """Every change of the latest version: from, to, kind, who and when (and a pending promotion)."""
+    path = f"/v1/models/{model_id}/versions/history"
+    answer = call(lambda c: c.request("GET", path, params={"limit": limit}))
+    emit(answer["history"], state.output, HISTORY_COLUMNS)
+    pending = answer.get("pending")
+    if pending and state.output is OutputFormat.table:
+        err_console.print(
+            f"pending {pending['kind']}: {pending['to']} becomes latest when it is ready "
+            f"(now {pending['toStatus']}, requested {pending['requestedAt']})",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @versions_app.command("diff")
 def versions_diff(model_id: str, from_version: str, to_version: str) -> None:
     """What changed between two versions: metadata, chat template, generation defaults, files, tensors."""
     result = call(lambda c: api.diff(c, model_id, from_version, to_version))
-    if state.output is OutputFormat.json:
+    if state.output is not OutputFormat.table:
         emit(result, state.output)
         return
     rows = [
@@ -146,10 +185,19 @@ def models_delete(
     all_versions: Annotated[
         bool, typer.Option("--all-versions", help="Delete every version of the model")
     ] = False,
+    yes: Yes = False,
 ) -> None:
-    """Delete a version (or the whole model); its blobs are released."""
+    """Delete a version (or the whole model); its blobs are released. Asks first unless --yes."""
+    if not yes and sys.stdin.isatty():
+        model = call(lambda c: c.get_model(model_id))
+        what = (
+            f"every version of {model['name']}"
+            if all_versions
+            else f"{model['name']} {model['version']} ({model['id']})"
+        )
+        confirm(f"Delete {what}? This cannot be undone.", yes)
     result = call(lambda c: api.delete(c, model_id, force, all_versions))
-    if state.output is OutputFormat.json:
+    if state.output is not OutputFormat.table:
         emit(result, state.output)
         return
     emit(result["deleted"], state.output, [("ID", "id"), ("NAME", "name"), ("VERSION", "version")])

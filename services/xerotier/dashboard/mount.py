@@ -20,6 +20,11 @@ CONTENT_SECURITY_POLICY = (
 def install_dashboard(app: FastAPI) -> None:
     """Add the dashboard routes to ``app`` (no API route changes)."""
 
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """A browser opening the registry's address lands on the dashboard."""
+        return RedirectResponse("/ui/", status_code=307)
+
     @app.get("/ui", include_in_schema=False)
     def dashboard_root() -> RedirectResponse:
         return RedirectResponse("/ui/", status_code=307)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from xerotier.catalog.endpoints.routes import router as endpoints_router
 from xerotier.catalog.labels.routes import router as labels_router
+from xerotier.catalog.models.card_routes import router as card_router
 from xerotier.catalog.models.routes import router as catalog_router
 from xerotier.catalog.public.routes import router as public_catalog_router
 from xerotier.catalog.sharing.routes import router as sharing_router
@@ -16,6 +17,7 @@ from xerotier.catalog.versions.routes import router as versions_router
 from xerotier.dashboard.mount import install_dashboard
 from xerotier.db.migrate import ensure_migrated
 from xerotier.download.routes import router as download_router
+from xerotier.gateway.api_docs import install_api_docs
 from xerotier.gateway.errors import install_error_handlers
 from xerotier.gateway.health import router as health_router
 from xerotier.gateway.keys_routes import router as keys_router
@@ -41,6 +43,7 @@ SERVICE_ROUTERS: list[APIRouter] = [
     endpoints_router,
     loading_router,
     keys_router,
+    card_router,
 ]
 
 
@@ -52,7 +55,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         app.state.runtime = rt
         yield
 
-    app = FastAPI(title="Xerotier model registry", version="0.1.0", lifespan=lifespan)
+    # /docs and /redoc are served offline by install_api_docs (no CDN)
+    app = FastAPI(
+        title="Xerotier model registry", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     install_error_handlers(app)
     install_observability(app)
     app.add_middleware(EncodedModelSegment)  # outermost: before any routing
@@ -65,4 +71,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(hub_router, include_in_schema=False)
     install_dashboard(app)
     install_openapi(app)
+    install_api_docs(app)
     return app

@@ -86,3 +86,18 @@ def revoke_key(key_id: str, request: Request, caller: Caller = Depends(get_calle
     with get_rt(request).unit_of_work() as session:
         info = api_keys.revoke_key(session, caller.project_slug, parse_key_id(key_id))
     return key_json(info)
+
+
+@router.get("/whoami")
+def whoami(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+    """Who the presented key is: its project and the key itself (never the secret)."""
+    with get_rt(request).session_factory() as session:
+        keys = api_keys.list_keys(session, caller.project_slug)
+    key = next((k for k in keys if k.id == str(caller.key_id)), None)
+    return {
+        "projectId": caller.project_id,
+        "projectSlug": caller.project_slug,
+        "keyId": str(caller.key_id),
+        "keyName": key.name if key else None,
+        "keyPrefix": key.prefix if key else None,
+    }

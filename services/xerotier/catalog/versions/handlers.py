@@ -24,7 +24,7 @@ from xerotier.db.latest import lock_name_of
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.reads import autocommit_connection, autocommit_session
 from xerotier.db.transitions import apply_transition
-from xerotier.db.versioning_models import PromotionEvent
+from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
 from xerotier.domain.semver import Version
 from xerotier.domain.versioning import newest_first, sort_key
@@ -230,6 +230,35 @@ def history(runtime: Runtime, project_id: str, model_id: uuid.UUID, limit: int =
                 .order_by(PromotionEvent.id.desc())
                 .limit(limit)
             )
+        )
+
+
+@dataclass(frozen=True)
+class PendingInfo:
+    """A promotion waiting for its version to become ready (at most one per name)."""
+
+    version_id: uuid.UUID
+    version: str
+    status: str
+    kind: str
+    actor_key_id: uuid.UUID | None
+    requested_at: datetime
+
+
+def pending_promotion(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> PendingInfo | None:
+    """The model name's pending promotion (requested while its version was not ready yet), if any."""
+    with runtime.session_factory() as session:
+        anchor = owned(session, model_id, project_id)
+        row = session.execute(
+            select(PendingPromotion, Model.version, Model.status)
+            .join(Model, Model.id == PendingPromotion.model_id)
+            .where(PendingPromotion.project_id == project_id, PendingPromotion.name == anchor.name)
+        ).first()
+        if row is None:
+            return None
+        pending, version, status = row
+        return PendingInfo(
+            pending.model_id, version, status, pending.kind, pending.actor_key_id, pending.created_at
         )
 
 

@@ -106,10 +106,25 @@ def version_history(
     caller: Caller = Depends(get_caller),
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    rows = versions_handlers.history(
-        get_rt(request), caller.project_id, model_id_of(get_rt(request), caller.project_id, model_id), limit
-    )
-    return {"history": [history_json(r) for r in rows]}
+    runtime = get_rt(request)
+    mid = model_id_of(runtime, caller.project_id, model_id)
+    rows = versions_handlers.history(runtime, caller.project_id, mid, limit)
+    pending = versions_handlers.pending_promotion(runtime, caller.project_id, mid)
+    return {"history": [history_json(r) for r in rows], "pending": pending_json(pending)}
+
+
+def pending_json(pending: versions_handlers.PendingInfo | None) -> dict[str, Any] | None:
+    """The promotion waiting for its version to be ready, or None."""
+    if pending is None:
+        return None
+    return {
+        "kind": pending.kind,
+        "to": pending.version,
+        "toVersionId": str(pending.version_id),
+        "toStatus": pending.status,
+        "who": str(pending.actor_key_id) if pending.actor_key_id else None,
+        "requestedAt": pending.requested_at.isoformat(),
+    }
 
 
 @router.get(

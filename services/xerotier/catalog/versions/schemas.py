@@ -24,8 +24,20 @@ class HistoryEntry(Schema):
     when: str
 
 
+class PendingPromotionOut(Schema):
+    """A promotion waiting for its version to become ready."""
+
+    kind: str
+    to: str
+    toVersionId: str
+    toStatus: str
+    who: str | None
+    requestedAt: str
+
+
 class History(Schema):
     history: list[HistoryEntry]
+    pending: PendingPromotionOut | None = None
 
 
 class VersionDiff(Schema):

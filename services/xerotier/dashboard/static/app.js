@@ -92,14 +92,16 @@ function signInPage() {
   input.focus();
 }
 
-function chrome(signedIn) {
-  document.getElementById("nav").hidden = !signedIn;
-  // The skip link focuses the page's content (a plain #main href would change the hash route).
+// The skip link focuses the page's content (a plain #main href would change the hash route).
 document.querySelector(".skip").addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
 });
-document.getElementById("signout").hidden = !signedIn;
+
+/** The header for the signed-in state: the navigation and "Sign out" exist only once signed in. */
+function chrome(signedIn) {
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("signout").hidden = !signedIn;
   document.getElementById("who").textContent = signedIn ? `Project: ${session.project() ?? "?"}` : "";
   for (const a of document.querySelectorAll("#nav a")) {
     const here = location.hash.startsWith(a.getAttribute("href"));

@@ -35,8 +35,13 @@ export function badge(status) {
   return h("span", { class: `badge badge-${status}`, "data-status": status }, status);
 }
 
-/** A table: columns are [header, row → cell content]. */
+/** A table: columns are [header, row → cell content]. It scrolls sideways inside its own box when
+ *  the screen is narrower than the table (the page itself never does); ``attrs`` go on the table. */
 export function table(caption, columns, rows, attrs = {}) {
+  return h("div", { class: "table-scroll" }, bareTable(caption, columns, rows, attrs));
+}
+
+function bareTable(caption, columns, rows, attrs) {
   return h(
     "table",
     attrs,

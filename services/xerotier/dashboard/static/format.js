@@ -79,3 +79,34 @@ export function lineageLayout(versions) {
     .map((n) => ({ from: at.get(n.version.parentVersionId), to: n }));
   return { nodes, edges };
 }
+
+/** SemVer 2.0.0 precedence: negative when a < b ("1.10.0" > "1.2.0" > "1.2.0-rc.1"; build ignored). */
+export function compareSemver(a, b) {
+  const parse = (v) => {
+    const [core, pre] = String(v).split("+")[0].split(/-(.*)/s);
+    return { nums: core.split(".").map((n) => BigInt(/^\d+$/.test(n) ? n : 0)), pre: pre ? pre.split(".") : [] };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i += 1) {
+    const [p, q] = [x.nums[i] ?? 0n, y.nums[i] ?? 0n];
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  if (!x.pre.length || !y.pre.length) return x.pre.length === y.pre.length ? 0 : x.pre.length ? -1 : 1;
+  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i += 1) {
+    const [p, q] = [x.pre[i], y.pre[i]];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    const [pn, qn] = [/^\d+$/.test(p), /^\d+$/.test(q)];
+    if (pn && qn) {
+      if (BigInt(p) !== BigInt(q)) return BigInt(p) < BigInt(q) ? -1 : 1;
+    } else if (pn !== qn) return pn ? -1 : 1;
+    else if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Rows of a model list ordered by name, then version precedence, newest first. */
+export function byNameThenNewest(rows) {
+  return [...rows].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : compareSemver(b.version, a.version)));
+}

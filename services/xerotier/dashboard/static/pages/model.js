@@ -2,7 +2,11 @@
 import { api, download, encodePath, get, post } from "../api.js";
 import { badge, facts, field, h, select, table } from "../dom.js";
 import { formatBytes, formatContext, formatParameters, formatTime, yesNo } from "../format.js";
+import { renderMarkdown } from "../markdown.js";
 import { memoryBar, sizeBars } from "./memory.js";
+
+/** Statuses a version can be shared, served or planned in (not uploading, validating or error). */
+const SERVABLE = new Set(["ready", "active"]);
 
 const GPUS = ["T4", "L4", "A10G", "A100-40GB", "A100-80GB", "H100-80GB", "H200", "B200"];
 const WORKLOADS = ["chat", "code", "reasoning", "embedding", "multilingual"];
@@ -95,7 +99,30 @@ function timeline(events) {
   );
 }
 
+function cardSection(card) {
+  return h(
+    "section",
+    { "aria-labelledby": "card-title", id: "model-card" },
+    h("h2", { id: "card-title" }, "Model card"),
+    card.markdown === null
+      ? h("p", { class: "hint" }, "No model card: this version has no README.md.")
+      : h("div", { class: "card-body" }, renderMarkdown(card.markdown), card.truncated ? h("p", { class: "hint" }, "(The card is longer: only its beginning is shown.)") : null),
+  );
+}
+
+function chatTemplateSection(m) {
+  return h(
+    "section",
+    { "aria-labelledby": "template-title" },
+    h("h2", { id: "template-title" }, "Chat template"),
+    m.chatTemplate
+      ? h("pre", { class: "chat-template", id: "chat-template", tabindex: "0", "aria-label": "Chat template" }, m.chatTemplate)
+      : h("p", { class: "hint" }, "No chat template."),
+  );
+}
+
 function actions(ui, m, tiers) {
+  const servable = SERVABLE.has(m.status);
   const act = (label, fn, attrs = {}) =>
     h("button", { type: "button", ...attrs, onclick: () => fn().catch(ui.error) }, label);
   const share = act(m.isShared ? "Unshare" : "Share", async () => {
@@ -194,21 +221,36 @@ function actions(ui, m, tiers) {
     "section",
     { "aria-labelledby": "actions-title" },
     h("h2", { id: "actions-title" }, "Actions"),
-    h("div", { class: "buttons" }, h("a", { class: "button", href: `#/models/${m.id}/versions` }, "Versions"), share, revalidate, del),
+    h(
+      "div",
+      { class: "buttons" },
+      h("a", { class: "button", href: `#/models/${m.id}/versions` }, "Versions"),
+      servable || m.isShared ? share : null, // a model in error may still be unshared, never shared
+      revalidate,
+      del,
+    ),
+    servable
+      ? null
+      : h(
+          "p",
+          { class: "hint", id: "not-servable" },
+          `This version is ${m.status}: sharing, endpoints and load plans are offered once it is ready.`,
+        ),
     edit,
     rename,
-    endpoint,
-    plan,
+    servable ? endpoint : null,
+    servable ? plan : null,
     planOut,
   );
 }
 
 export async function modelPage(ui, id) {
-  const [m, files, events, tiers] = await Promise.all([
+  const [m, files, events, tiers, card] = await Promise.all([
     get(`/models/${id}`),
     get(`/models/${id}/files`),
     get(`/models/${id}/events`),
     get("/tiers"),
+    get(`/models/${id}/card`),
   ]);
   const fileRows = files.files ?? files;
   const eventRows = events.events ?? events;
@@ -245,6 +287,8 @@ export async function modelPage(ui, id) {
       ], fileRows),
     ),
     labels(ui, m),
+    cardSection(card),
+    chatTemplateSection(m),
     actions(ui, m, tiers.tiers),
   );
   if (m.status === "uploading" || m.status === "validating") {

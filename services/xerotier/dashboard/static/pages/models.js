@@ -1,7 +1,7 @@
 // Models page: search and filters over GET /models, status badges refreshed live.
 import { get, query } from "../api.js";
 import { badge, field, h, select, table } from "../dom.js";
-import { formatBytes, formatContext, formatParameters } from "../format.js";
+import { byNameThenNewest, formatBytes, formatContext, formatParameters } from "../format.js";
 
 const STATUSES = ["", "uploading", "validating", "ready", "active", "error"];
 const WORKLOADS = ["", "chat", "code", "reasoning", "embedding", "multilingual"];
@@ -42,7 +42,8 @@ export async function modelsPage(ui) {
 
   async function load() {
     const page = await get(`/models${query({ ...params(), cursor })}`);
-    const rows = page.models;
+    // All versions: each name's versions by precedence, newest first (the API pages by name and id).
+    const rows = filters.allVersions.checked ? byNameThenNewest(page.models) : page.models;
     // Redraw only when something changed, so a refresh never steals the keyboard focus.
     const signature = JSON.stringify([cursor, pages.length, page]);
     if (signature === shown) return;

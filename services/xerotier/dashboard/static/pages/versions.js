@@ -63,7 +63,7 @@ function diffView(d) {
 }
 
 export async function versionsPage(ui, id) {
-  const [{ versions }, { history }] = await Promise.all([
+  const [{ versions }, { history, pending }] = await Promise.all([
     get(`/models/${id}/versions`),
     get(`/models/${id}/versions/history`),
   ]);
@@ -87,6 +87,8 @@ export async function versionsPage(ui, id) {
   };
   const actionFor = (v, index) => {
     if (v.isLatest) return h("span", { class: "tag" }, "latest");
+    if (pending && pending.toVersionId === v.id)
+      return h("span", { class: "tag pending-tag" }, `pending ${pending.kind}: latest once ready`);
     const kind = latestIndex >= 0 && index > latestIndex ? "rollback" : "promote";
     const label = `${kind === "rollback" ? "Roll back to" : "Promote"} ${v.version}`;
     return h("button", { type: "button", onclick: move(v, kind), "aria-label": label }, kind === "rollback" ? "Roll back" : "Promote");
@@ -135,6 +137,14 @@ export async function versionsPage(ui, id) {
       h("section", { "aria-labelledby": "lineage-title" }, h("h2", { id: "lineage-title" }, "Lineage"), lineage(versions)),
       h("section", { "aria-labelledby": "history-title" },
         h("h2", { id: "history-title" }, "Promotion history"),
+        pending
+          ? h(
+              "p",
+              { class: "pending", id: "pending-promotion", role: "status" },
+              h("strong", {}, `Pending ${pending.kind === "rollback" ? "rollback" : "promotion"}: `),
+              `${pending.to} becomes the latest version when it is ready (now ${pending.toStatus}; requested ${formatTime(pending.requestedAt)}).`,
+            )
+          : null,
         table("Promotion history", [
           ["When", (e) => formatTime(e.when)],
           ["Kind", (e) => (e.alias ? `${e.kind} ${e.alias}` : e.kind)],
