@@ -15,7 +15,7 @@ from xerotier.db import api_keys
 from xerotier.db.models import Project
 from xerotier.db.projects import create_key
 from xerotier.errors import InvalidInput, NotFound
-from xerotier.gateway.schemas import KeyList, KeyOut, MintedKey
+from xerotier.gateway.schemas import KeyList, KeyOut, MintedKey, WhoAmI
 
 router = APIRouter(tags=["keys"])
 
@@ -88,7 +88,11 @@ def revoke_key(key_id: str, request: Request, caller: Caller = Depends(get_calle
     return key_json(info)
 
 
-@router.get("/whoami")
+@router.get(
+    "/whoami",
+    response_model=WhoAmI,
+    responses=error_responses(401),
+)
 def whoami(request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
     """Who the presented key is: its project and the key itself (never the secret)."""
     with get_rt(request).session_factory() as session:

@@ -24,3 +24,11 @@ class MintedKey(KeyOut):
 
 class KeyList(Schema):
     keys: list[KeyOut]
+
+
+class WhoAmI(Schema):
+    projectId: str
+    projectSlug: str
+    keyId: str
+    keyName: str | None
+    keyPrefix: str | None

@@ -110,6 +110,7 @@ _ERROR_MEANING = {
     404: "Not found (also another project's resource)",
     409: "Conflict with the resource's current state",
     413: "Payload too large",
+    416: "Range not satisfiable (it starts past the end of the file)",
     503: "A service the registry depends on is unavailable; retry",
 }
 

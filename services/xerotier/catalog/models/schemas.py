@@ -1,6 +1,8 @@
-"""Response schemas of the catalog: the model list's deletions."""
+"""Response schemas of the `/models` resource: deletions and the model card."""
 
 from __future__ import annotations
+
+from pydantic import Field
 
 from xerotier.api.schemas import ModelOut, Schema
 
@@ -15,3 +17,11 @@ class VersionBrief(Schema):
 class DeleteResult(Schema):
     deleted: list[VersionBrief]
     latest: ModelOut | None
+
+
+class ModelCard(Schema):
+    """The model card of one version (``README.md``) and its chat template."""
+
+    markdown: str | None = Field(description="null when the version has no README.md")
+    truncated: bool
+    chatTemplate: str | None
