@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from xerotier.db.models import Model, ModelFile
 from xerotier.errors import InvalidInput
 from xerotier.loading.model_shape import ModelShape, model_shape
-from xerotier.storage.blobs import LocalBlobStore
+from xerotier.storage.blobs import BlobStore
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 COLUMNS = (
@@ -34,7 +34,7 @@ def parse_config(raw: bytes, path: str = "config.json") -> dict[str, Any]:
     return doc
 
 
-def read_config(blobs: LocalBlobStore, files: list[ModelFile]) -> dict[str, Any] | None:
+def read_config(blobs: BlobStore, files: list[ModelFile]) -> dict[str, Any] | None:
     """The model's top-level config.json, read from the blob store (bounded)."""
     for row in files:
         if row.path == "config.json":
@@ -53,7 +53,7 @@ def shape_from(
     return model_shape(name, config, headers, {c: values.get(c) for c in COLUMNS})
 
 
-def shape_of(session: Session, blobs: LocalBlobStore, model: Model) -> ModelShape:
+def shape_of(session: Session, blobs: BlobStore, model: Model) -> ModelShape:
     """The load-relevant shape of ``model`` (headers stored by validation, config from its blob)."""
     files = list(session.scalars(select(ModelFile).where(ModelFile.model_id == model.id)))
     headers = [f.header for f in files if f.header]

@@ -61,7 +61,7 @@ def create_model(
     project_id: str,
     spec: NewModel,
     source: dict[str, Any] | None = None,
-    then: Callable[[Session, Model], None] | None = None,
+    then: Callable[[Session, Model], object] | None = None,
 ) -> Model:
     """A new version record in ``uploading``; its parent is the name's current latest.
 

@@ -210,12 +210,12 @@ def _declared_totals(
 def _chat_template(docs: Documents, extra: dict[str, Any]) -> str | None:
     if docs.chat_template is not None:
         source, template = docs.chat_template
-    elif docs.tokenizer_config and (
-        template := documents.template_from_tokenizer_config(docs.tokenizer_config)
-    ):
-        source = "tokenizer_config.json"
     else:
-        return None
+        config = docs.tokenizer_config
+        found = documents.template_from_tokenizer_config(config) if config else None
+        if not found:
+            return None
+        source, template = "tokenizer_config.json", found
     extra["chatTemplateSource"] = source
     return documents.check_template(template, source)
 

@@ -60,11 +60,12 @@ def consistent(marker: str, declared: str) -> bool:
 def _from_block(block: dict[str, Any]) -> tuple[str | None, float | None]:
     """Method and bits of one ``quantization_config``-shaped object."""
     producer = block.get("producer")
-    quant = block.get("quantization") if isinstance(block.get("quantization"), dict) else block
+    nested = block.get("quantization")
+    quant: dict[str, Any] = nested if isinstance(nested, dict) else block
     if (isinstance(producer, dict) and producer.get("name") == "modelopt") or "quant_algo" in quant:
         algo = str(quant.get("quant_algo") or "").upper()
-        method, bits = fam.MODELOPT_ALGO_BITS.get(algo, ("modelopt", None))
-        return method, float(bits) if bits else None
+        modelopt_method, modelopt_bits = fam.MODELOPT_ALGO_BITS.get(algo, ("modelopt", None))
+        return modelopt_method, float(modelopt_bits) if modelopt_bits else None
     method = normalise_method(block.get("quant_method"))
     if method == "compressed-tensors":
         return method, _compressed_tensors_bits(block)
@@ -76,8 +77,8 @@ def _from_block(block: dict[str, Any]) -> tuple[str | None, float | None]:
         four = block.get("load_in_4bit") or block.get("_load_in_4bit")
         eight = block.get("load_in_8bit") or block.get("_load_in_8bit")
         return method, 4.0 if four else 8.0 if eight else None
-    bits = _num(block.get("bits")) or _num(block.get("w_bit")) or _num(block.get("nbits"))
-    return method, bits
+    declared = _num(block.get("bits")) or _num(block.get("w_bit")) or _num(block.get("nbits"))
+    return method, declared
 
 
 def _compressed_tensors_bits(block: dict[str, Any]) -> float | None:
@@ -87,8 +88,8 @@ def _compressed_tensors_bits(block: dict[str, Any]) -> float | None:
         for g in (groups.values() if isinstance(groups, dict) else [])
         if isinstance(g, dict) and isinstance(g.get("weights"), dict)
     ]
-    found = [b for b in found if b]
-    return max(found) if found else None
+    bits = [b for b in found if b]
+    return max(bits) if bits else None
 
 
 def _standalone(name: str, doc: dict[str, Any]) -> tuple[str | None, float | None]:

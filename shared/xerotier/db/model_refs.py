@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from xerotier.errors import NotFound
 
 _MODELS = Model.__table__
 _ALIASES = ModelAlias.__table__
-_REGISTERED = RegisteredModel.__table__
+_REGISTERED = cast(Table, RegisteredModel.__table__)
 _BY_ID = select(_MODELS).where(_MODELS.c.id == bindparam("id"), _MODELS.c.project_id == bindparam("project"))
 _OF_NAME = select(_MODELS).where(
     _MODELS.c.project_id == bindparam("project"), _MODELS.c.name == bindparam("name")

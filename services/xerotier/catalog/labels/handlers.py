@@ -24,6 +24,7 @@ from xerotier.db.model_refs import ensure_registered
 from xerotier.db.models import Model
 from xerotier.db.reads import autocommit_connection
 from xerotier.db.registry_models import ModelAlias, ModelTag, RegisteredModel, VersionTag
+from xerotier.db.results import rowcount
 from xerotier.db.versioning_models import PromotionEvent
 from xerotier.domain.model_ref import check_alias, check_tag, commit_of
 from xerotier.errors import NotFound
@@ -193,7 +194,7 @@ def delete_model_tag(runtime: Runtime, project_id: str, model_id: uuid.UUID, key
         gone = session.execute(
             delete(ModelTag).where(ModelTag.registered_model_id == registered, ModelTag.key == key)
         )
-        if not gone.rowcount:
+        if not rowcount(gone):
             raise NotFound(f"Model '{name}' has no tag '{key}'")
 
 
@@ -236,6 +237,6 @@ def delete_version_tag(
         gone = session.execute(
             delete(VersionTag).where(VersionTag.model_id == target.id, VersionTag.key == key)
         )
-        if not gone.rowcount:
+        if not rowcount(gone):
             raise NotFound(f"Version {target.version} of model '{target.name}' has no tag '{key}'")
         return target.id
