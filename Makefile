@@ -35,10 +35,12 @@ browser:
 up: $(RUNTIME_STAMP)
 	$(BIN)/xerotier up $(ARGS)
 
-# Every check, in order. The static checks (ruff; mypy and import-linter join here) run before pytest.
+# Every static check, before pytest: ruff (lint and format), mypy, import-linter (the design's arrows).
 check: $(TEST_STAMP)
-	$(BIN)/ruff check shared services tests benchmarks
-	@# (static checks: mypy and import-linter go here)
+	$(BIN)/ruff check shared services tests benchmarks scripts
+	$(BIN)/ruff format --check shared services tests benchmarks scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: check browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -57,9 +59,7 @@ e2e: $(TEST_STAMP) browser
 test-rabbitmq: $(TEST_STAMP)
 	XEROTIER_TEST_BROKER=amqp $(BIN)/python -m pytest tests/integration/faults -m "not redis_only" $(PYTEST_ARGS)
 
-lint: $(TEST_STAMP)
-	$(BIN)/ruff check shared services tests benchmarks
-	$(BIN)/ruff format --check shared services tests benchmarks
+lint: check
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
