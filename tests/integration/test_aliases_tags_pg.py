@@ -69,6 +69,13 @@ def test_alias_set_move_resolve_and_delete(api, three):
     assert gone.status_code == 200 and gone.json()["deleted"]["alias"] == "champion"
     assert api.get("/v1/models/org%2Fchat@champion").status_code == 404
     assert api.delete("/v1/models/org%2Fchat/aliases/champion").status_code == 404
+    latest = api.get("/v1/models/org%2Fchat/versions/history").json()["history"][0]
+    assert (latest["kind"], latest["alias"], latest["from"], latest["to"]) == (
+        "alias-delete",
+        "champion",
+        "3.0.0",
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,14 @@ from xerotier.agent import engine_process
 from xerotier.agent.builtin_engine import EngineFailure, load_folder
 from xerotier.agent.context import AgentContext
 from xerotier.agent.engine_command import render_vllm
-from xerotier.agent.staging import FileRef, IntegrityFailure, registry_opener, remove_model_folder, stage
+from xerotier.agent.staging import (
+    FileRef,
+    IntegrityFailure,
+    StageReport,
+    registry_opener,
+    remove_model_folder,
+    stage,
+)
 from xerotier.db.models import Load, Model, ModelFile
 from xerotier.errors import InvalidInput
 from xerotier.queue import names, outbox
@@ -75,7 +82,9 @@ def load(runtime: Runtime, ctx: AgentContext, load_id: uuid.UUID) -> str:
     return "loaded" if ack["ok"] else "failed"
 
 
-def _stage(runtime: Runtime, ctx: AgentContext, model_id: uuid.UUID, load_id: str, files: list[FileRef]):  # type: ignore[no-untyped-def]
+def _stage(
+    runtime: Runtime, ctx: AgentContext, model_id: uuid.UUID, load_id: str, files: list[FileRef]
+) -> StageReport:
     """From the blob store, or through the registry's download API when the agent is remote."""
     settings = runtime.settings
     if not settings.agent_registry_url:

@@ -64,7 +64,9 @@ def _check(ref: FileRef, digest: str, size: int) -> None:
         )
 
 
-def stage(open_blob, cache_dir: Path, load_id: str, files: list[FileRef]) -> StageReport:  # type: ignore[no-untyped-def]
+def stage(
+    open_blob: Callable[[str], BinaryIO], cache_dir: Path, load_id: str, files: list[FileRef]
+) -> StageReport:
     """Copy (or reuse) every file into the cache, verify it, and link the model folder."""
     blobs = cache_dir / "blobs"
     blobs.mkdir(parents=True, exist_ok=True)
@@ -80,8 +82,8 @@ def stage(open_blob, cache_dir: Path, load_id: str, files: list[FileRef]) -> Sta
             report.reused += 1
         else:
             tmp = blobs / f".{ref.sha256}.partial"
-            with open_blob(ref.sha256) as source, tmp.open("wb") as target:
-                digest, size = _hash_copy(source, target)
+            with open_blob(ref.sha256) as source, tmp.open("wb") as out:
+                digest, size = _hash_copy(source, out)
             try:
                 _check(ref, digest, size)
             except IntegrityFailure:
@@ -91,9 +93,9 @@ def stage(open_blob, cache_dir: Path, load_id: str, files: list[FileRef]) -> Sta
             report.copied += 1
         _check(ref, digest, size)
         report.bytes_verified += size
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(cached, target)
+        linked = folder / rel
+        linked.parent.mkdir(parents=True, exist_ok=True)
+        os.link(cached, linked)
     return report
 
 

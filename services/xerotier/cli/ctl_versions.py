@@ -12,7 +12,7 @@ import typer
 from xerotier.cli.ctl_app import Yes, call, confirm, models_app, state
 from xerotier.cli.output import OutputFormat, console, emit, err_console
 from xerotier.client import versions as api
-from xerotier.client.http import XerotierClient
+from xerotier.client.http import XerotierClient, ref_segment
 
 versions_app = typer.Typer(help="Manage the versions of a model.", no_args_is_help=True)
 models_app.add_typer(versions_app, name="versions")
@@ -98,7 +98,7 @@ def versions_history(
     model_id: str, limit: Annotated[int, typer.Option(help="Most recent events to show")] = 100
 ) -> None:
     """Every change of the latest version: from, to, kind, who and when (and a pending promotion)."""
-    path = f"/v1/models/{model_id}/versions/history"
+    path = f"/v1/models/{ref_segment(model_id)}/versions/history"
     answer = call(lambda c: c.request("GET", path, params={"limit": limit}))
     emit(answer["history"], state.output, HISTORY_COLUMNS)
     pending = answer.get("pending")

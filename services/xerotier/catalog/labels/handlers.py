@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, String, Uuid, cast, delete, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
+from xerotier.api.serialize import model_json
 from xerotier.catalog.versions.promotion import find_version_row
 from xerotier.db.latest import lock_name_of
 from xerotier.db.model_refs import ensure_registered
@@ -81,6 +82,21 @@ def with_labels(runtime: Runtime, project_id: str, rows: list[Any], bodies: list
         labels = labels_of(connection, project_id, rows)
     for row, body in zip(rows, bodies, strict=True):
         body.update(labels[row.id].json(), commit=commit_of(row.id))
+
+
+def labelled(runtime: Runtime, project_id: str, rows: list[Any]) -> list[dict[str, Any]]:
+    """Each version's JSON (``model_json``) with its labels (``with_labels``)."""
+    bodies = [model_json(row) for row in rows]
+    with_labels(runtime, project_id, rows, bodies)
+    return bodies
+
+
+def labelled_read(read: Callable[..., Any], runtime: Runtime, project_id: str, *args: Any) -> Any:
+    """``read(runtime, project_id, *args)`` (a row, a list of rows or a page with ``rows``) and the
+    labelled JSON of its rows, in one call: one trip to the thread pool for the route."""
+    found = read(runtime, project_id, *args)
+    rows = found.rows if hasattr(found, "rows") else found if isinstance(found, list) else [found]
+    return found, labelled(runtime, project_id, rows)
 
 
 def alias_json(alias: ModelAlias, version: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from xerotier.api.deps import Caller, get_caller, get_rt
 from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.schemas import EventList, ModelList, ModelOut, error_responses
 from xerotier.api.serialize import event_json, model_json
-from xerotier.catalog.labels.handlers import with_labels
+from xerotier.catalog.labels.handlers import labelled_read
 from xerotier.catalog.models import handlers, management
 from xerotier.catalog.models.listing import MAX_LIMIT, ListFilter
 from xerotier.catalog.models.schemas import DeleteResult
@@ -34,9 +34,7 @@ router = APIRouter(tags=["models"])
 async def get_model(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> Response:
     project = caller.project_id
     mid = await resolve_model_id(request, caller, model_id)
-    model = await run_in_threadpool(handlers.get_model, get_rt(request), project, mid)
-    body = model_json(model)
-    await run_in_threadpool(with_labels, get_rt(request), project, [model], [body])
+    _, (body,) = await run_in_threadpool(labelled_read, handlers.get_model, get_rt(request), project, mid)
     return JSONResponse(body)  # JSON-native already: no jsonable_encoder walk
 
 
@@ -102,11 +100,9 @@ async def list_models(
     """Latest versions by default (``allVersions=true`` for all), filtered, in keyset pages."""
     tags = tuple(parse_tag_filter(t) for t in tag)
     flt = ListFilter(all_versions, status, architecture, workload_type, name_prefix, tags)
-    page = await run_in_threadpool(
-        management.list_models, get_rt(request), caller.project_id, flt, cursor, limit
+    page, bodies = await run_in_threadpool(
+        labelled_read, management.list_models, get_rt(request), caller.project_id, flt, cursor, limit
     )
-    bodies = [model_json(m) for m in page.rows]
-    await run_in_threadpool(with_labels, get_rt(request), caller.project_id, page.rows, bodies)
     return JSONResponse({"models": bodies, "nextCursor": page.next_cursor})
 
 

@@ -13,7 +13,7 @@ from xerotier.api.deps import Caller, get_caller, get_rt
 from xerotier.api.model_refs import model_id_of, resolve_model_id
 from xerotier.api.schemas import ModelOut, VersionList, error_responses
 from xerotier.api.serialize import model_json
-from xerotier.catalog.labels.handlers import with_labels
+from xerotier.catalog.labels.handlers import labelled_read
 from xerotier.catalog.models.listing import MAX_LIMIT
 from xerotier.catalog.versions import handlers as versions_handlers
 from xerotier.catalog.versions import promotion
@@ -66,15 +66,19 @@ async def list_versions(
     project = caller.project_id
     mid = await resolve_model_id(request, caller, model_id)
     if limit is not None or cursor is not None:
-        page = await run_in_threadpool(
-            versions_handlers.list_versions_page, get_rt(request), project, mid, cursor, limit or 50
+        page, bodies = await run_in_threadpool(
+            labelled_read,
+            versions_handlers.list_versions_page,
+            get_rt(request),
+            project,
+            mid,
+            cursor,
+            limit or 50,
         )
-        bodies = [model_json(m) for m in page.rows]
-        await run_in_threadpool(with_labels, get_rt(request), project, page.rows, bodies)
         return JSONResponse({"versions": bodies, "nextCursor": page.next_cursor})
-    rows = await run_in_threadpool(versions_handlers.list_versions, get_rt(request), project, mid)
-    bodies = [model_json(m) for m in rows]
-    await run_in_threadpool(with_labels, get_rt(request), project, rows, bodies)
+    _, bodies = await run_in_threadpool(
+        labelled_read, versions_handlers.list_versions, get_rt(request), project, mid
+    )
     return JSONResponse({"versions": bodies})
 
 

@@ -15,13 +15,14 @@ class PromotionOut(ModelOut):
 
 class HistoryEntry(Schema):
     id: int
-    kind: str = Field(description="promote | rollback")
+    kind: str = Field(description="promote | rollback | first-ready | alias-set | alias-delete")
     from_: str | None = Field(alias="from")
-    to: str
+    to: str | None = Field(description="None when an alias was deleted")
     fromVersionId: str | None
     toVersionId: str | None
     who: str | None = Field(description="the id of the key that asked")
     when: str
+    alias: str | None = Field(None, description="the alias moved (alias-set | alias-delete)")
 
 
 class PendingPromotionOut(Schema):
