@@ -32,6 +32,7 @@ BENCHMARKS = {
     "dashboard": "benchmarks.bench_dashboard",
     "pipeline": "benchmarks.bench_pipeline",
     "scaling": "benchmarks.bench_scaling",
+    "ingest": "benchmarks.bench_ingest",
 }
 
 

@@ -1,0 +1,159 @@
+"""Small models end to end on ``xerotier up``: create → upload (one batch) → complete → ready.
+
+``CLIENTS`` client threads each push models through the whole pipeline (the files of a model in
+one tar batch); the run counts models/s from the first create to the last ``ready`` and splits each
+model's time into its stages from the server's own lifecycle log and the client's clock:
+
+- ``create`` and ``upload``: client round trips (create, one batch POST);
+- ``complete``: the complete request (transition, outbox row, publish);
+- ``queue → ready``: the complete event to the validation_passed event, both stamped by the
+  server: broker delivery, the worker's task, the validation work itself and its write;
+- the same validation called in-process on the same checkpoint (no queue, no worker): the work.
+
+    make bench ARGS=ingest             # XEROTIER_BENCH_INGEST_MODELS=120, _CLIENTS=1,4
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import statistics
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from benchmarks.bench_pipeline import checkpoint
+from benchmarks.bench_upload import _free_port, _start
+from xerotier.validation.inspect import FileRef, inspect_checkpoint
+
+MODELS = int(os.environ.get("XEROTIER_BENCH_INGEST_MODELS", "120"))
+CLIENTS = [int(c) for c in os.environ.get("XEROTIER_BENCH_INGEST_CLIENTS", "1,4").split(",")]
+BIN = Path(sys.executable).parent
+
+
+def tar_body(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for path in sorted(folder.iterdir()):
+            archive.add(str(path), arcname=path.name)
+    return buffer.getvalue()
+
+
+def _stamp(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def push(
+    client: httpx.Client, body: bytes, name: str, stages: dict[str, list[float]], lock: threading.Lock
+) -> str:
+    t0 = time.perf_counter()
+    model = client.post("/v1/models", json={"name": name})
+    model.raise_for_status()
+    model_id = model.json()["id"]
+    t1 = time.perf_counter()
+    client.post(
+        f"/v1/models/{model_id}/files", content=body, headers={"Content-Type": "application/x-tar"}
+    ).raise_for_status()
+    t2 = time.perf_counter()
+    client.post(f"/v1/models/{model_id}/complete").raise_for_status()
+    t3 = time.perf_counter()
+    with lock:
+        for label, seconds in (("create", t1 - t0), ("upload (1 batch)", t2 - t1), ("complete", t3 - t2)):
+            stages.setdefault(label, []).append(seconds)
+    return model_id
+
+
+def run(url: str, key: str, body: bytes, clients: int, tag: str) -> tuple[float, dict[str, list[float]]]:
+    stages: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    ids: list[str] = []
+    headers = {"Authorization": f"Bearer {key}"}
+    start = time.perf_counter()
+
+    def worker(k: int) -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+            for i in range(k, MODELS, clients):
+                model_id = push(client, body, f"{tag}-{i:04d}", stages, lock)
+                with lock:
+                    ids.append(model_id)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        pending = set(ids)
+        deadline = time.monotonic() + 120
+        while pending and time.monotonic() < deadline:
+            page = client.get("/v1/models", params={"allVersions": "true", "status": "ready", "limit": 500})
+            pending -= {m["id"] for m in page.json()["models"]}
+            if pending:
+                time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        if pending:
+            raise RuntimeError(f"{len(pending)} models not ready after 120 s")
+        for model_id in ids:
+            events = client.get(f"/v1/models/{model_id}/events").json()["events"]
+            at = {e["event"]: _stamp(e["createdAt"]) for e in events if "createdAt" in e}
+            if "complete" in at and "validation_passed" in at:
+                stages.setdefault("complete → ready (server)", []).append(
+                    at["validation_passed"] - at["complete"]
+                )
+    return MODELS / elapsed, stages
+
+
+def in_process_work(folder: Path) -> float:
+    """The validation work alone, in-process, on the same checkpoint (median of 20)."""
+    refs = [
+        FileRef(p.name, p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in folder.iterdir()
+    ]
+    by_key = {r.key: folder / r.path for r in refs}
+    samples = []
+    for _ in range(20):
+        t = time.perf_counter()
+        inspect_checkpoint(refs, lambda ref: by_key[ref.key].open("rb"), None, "bench")
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    print(f"({MODELS} small models per run; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory(prefix="xt-ingest-") as tmp:
+        work = Path(tmp)
+        folder = checkpoint(work / "ckpt")
+        body = tar_body(folder)
+        work_seconds = in_process_work(folder)
+        proc, url, key = _start(work / "data", _free_port(), work / "up.log")
+        try:
+            for clients in CLIENTS:
+                cpu = _cpu_seconds(proc.pid)
+                rate, stages = run(url, key, body, clients, f"c{clients}")
+                per_model = (_cpu_seconds(proc.pid) - cpu) / MODELS
+                print(
+                    f"xerotier up, {clients} client(s): {rate:.1f} models/s (target 50); "
+                    f"server CPU {per_model * 1e3:.1f} ms per model (≤ {1 / per_model:.0f} models/s a core)"
+                )
+                for label, values in stages.items():
+                    print(f"  {label:28s} median {statistics.median(values) * 1e3:7.1f} ms")
+            print(f"  validation work in-process   median {work_seconds * 1e3:7.1f} ms")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
