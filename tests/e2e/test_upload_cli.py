@@ -128,3 +128,20 @@ def test_small_files_in_batches_and_a_large_one_hashed_while_sent(embedded, tmp_
         if path.is_file():
             row = files[path.relative_to(folder).as_posix()]
             assert row["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_large_file_refused_mid_body_reports_the_servers_error(embedded, tmp_path):
+    """The kernel-copied PUT (sendfile) reads the server's early answer, not a broken pipe."""
+    from xerotier.client import upload as sdk
+    from xerotier.client.http import ApiError, XerotierClient
+
+    big = tmp_path / "late.bin"
+    big.write_bytes(os.urandom((64 << 20) + 5))
+    with XerotierClient(embedded.url, embedded.api_key) as client:
+        model = client.create_model("closed")
+        client.put_file(model["id"], "model.safetensors", b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+        client.complete(model["id"])
+        with pytest.raises(ApiError) as refused:
+            sdk.send_file(client, model["id"], "late.bin", big)
+    assert refused.value.status == 409
+    assert "files can only be uploaded while it is uploading" in refused.value.message

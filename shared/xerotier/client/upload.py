@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from xerotier.client import sendfile_put
 from xerotier.client.http import ApiError, XerotierClient
 
 READ_BYTES = 4 << 20  # large reads and socket writes: few Python round trips per GiB
@@ -73,24 +74,38 @@ def send_file(
 ) -> dict[str, Any]:
     """PUT one file, hashing it while it is sent; the digest the server computed must be the one
     computed here (a final check instead of a first pass over the file). Returns the file row."""
-    digest, size = hashlib.sha256(), source.stat().st_size
+    size = source.stat().st_size
+    target = f"/v1/models/{model_id}/files/{quote(rel_path)}"
+    if size > READ_BYTES:  # large: the kernel sends it, a thread hashes it (plain http only)
+        sent = sendfile_put.put_file(
+            client.base_url, client.auth_headers(), target, source, progress, client.timeout
+        )
+        if sent is not None:
+            row, mine = sent
+            _check_digest(rel_path, row, mine)
+            return row
+    digest = hashlib.sha256()
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") if size > READ_BYTES else None
     try:
         row = client.request(
             "PUT",
-            f"/v1/models/{model_id}/files/{quote(rel_path)}",
+            target,
             content=_hashed_chunks(source, digest, hasher, progress),
             headers={"Content-Length": str(size)},
         )
     finally:
         if hasher is not None:
             hasher.shutdown()
-    if row.get("sha256") != digest.hexdigest():
+    _check_digest(rel_path, row, digest.hexdigest())
+    return row
+
+
+def _check_digest(rel_path: str, row: dict[str, Any], mine: str) -> None:
+    if row.get("sha256") != mine:
         raise DigestMismatch(
-            f"{rel_path}: the server stored sha256 {row.get('sha256')}, the file read {digest.hexdigest()}"
+            f"{rel_path}: the server stored sha256 {row.get('sha256')}, the file read {mine}"
             " (did it change while uploading?)"
         )
-    return row
 
 
 SMALL_FILE_BYTES = 256 << 10  # files up to this size travel in batches
