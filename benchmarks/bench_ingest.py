@@ -58,19 +58,25 @@ def push(
     model.raise_for_status()
     model_id = model.json()["id"]
     t1 = time.perf_counter()
-    client.post(
-        f"/v1/models/{model_id}/files", content=body, headers={"Content-Type": "application/x-tar"}
-    ).raise_for_status()
+    if isinstance(body, bytes):
+        client.post(
+            f"/v1/models/{model_id}/files", content=body, headers={"Content-Type": "application/x-tar"}
+        ).raise_for_status()
+    else:
+        for path, data in body.items():
+            client.put(f"/v1/models/{model_id}/files/{path}", content=data).raise_for_status()
     t2 = time.perf_counter()
     client.post(f"/v1/models/{model_id}/complete").raise_for_status()
     t3 = time.perf_counter()
     with lock:
-        for label, seconds in (("create", t1 - t0), ("upload (1 batch)", t2 - t1), ("complete", t3 - t2)):
+        for label, seconds in (("create", t1 - t0), ("upload", t2 - t1), ("complete", t3 - t2)):
             stages.setdefault(label, []).append(seconds)
     return model_id
 
 
-def run(url: str, key: str, body: bytes, clients: int, tag: str) -> tuple[float, dict[str, list[float]]]:
+def run(
+    url: str, key: str, body: bytes | dict[str, bytes], clients: int, tag: str
+) -> tuple[float, dict[str, list[float]]]:
     stages: dict[str, list[float]] = {}
     lock = threading.Lock()
     ids: list[str] = []
@@ -135,20 +141,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xt-ingest-") as tmp:
         work = Path(tmp)
         folder = checkpoint(work / "ckpt")
-        body = tar_body(folder)
+        bodies = {
+            "one batch": tar_body(folder),
+            "a PUT per file": {p.name: p.read_bytes() for p in folder.iterdir()},
+        }
         work_seconds = in_process_work(folder)
         proc, url, key = _start(work / "data", _free_port(), work / "up.log")
         try:
             for clients in CLIENTS:
-                cpu = _cpu_seconds(proc.pid)
-                rate, stages = run(url, key, body, clients, f"c{clients}")
-                per_model = (_cpu_seconds(proc.pid) - cpu) / MODELS
-                print(
-                    f"xerotier up, {clients} client(s): {rate:.1f} models/s (target 50); "
-                    f"server CPU {per_model * 1e3:.1f} ms per model (≤ {1 / per_model:.0f} models/s a core)"
-                )
-                for label, values in stages.items():
-                    print(f"  {label:28s} median {statistics.median(values) * 1e3:7.1f} ms")
+                for how, body in bodies.items():  # side by side on one server
+                    cpu = _cpu_seconds(proc.pid)
+                    rate, stages = run(url, key, body, clients, f"c{clients}-{len(how)}")
+                    per_model = (_cpu_seconds(proc.pid) - cpu) / MODELS
+                    print(
+                        f"xerotier up, {clients} client(s), files in {how}: {rate:.1f} models/s (target 50); "
+                        f"server CPU {per_model * 1e3:.1f} ms a model (≤ {1 / per_model:.0f} models/s a core)"
+                    )
+                    for label, values in stages.items():
+                        print(f"  {label:28s} median {statistics.median(values) * 1e3:7.1f} ms")
             print(f"  validation work in-process   median {work_seconds * 1e3:7.1f} ms")
         finally:
             proc.terminate()
