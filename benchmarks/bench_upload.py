@@ -192,6 +192,9 @@ def side_by_side(work: Path, path: Path, repeat: int) -> tuple[dict[str, list[fl
                 runs.setdefault("xeroctl", []).append(
                     _xeroctl_seconds(url, key, path, f"ctl-{path.name}-{i}")
                 )
+                for label, one_pass in (("SDK before", False), ("SDK now", True)):
+                    seconds = _sdk_seconds(url, key, path, f"{label[4:]}-{path.name}-{i}", one_pass)
+                    runs.setdefault(label, []).append(seconds)
         return runs, _peak_rss_mib(proc.pid)
     finally:
         proc.terminate()
