@@ -47,7 +47,7 @@ def put_file(
     if url.scheme != "http" or not url.hostname:
         return None
     size = source.stat().st_size
-    digest, failed = hashlib.sha256(), []
+    digest, failed = hashlib.sha256(), list[BaseException]()
     hasher = threading.Thread(target=_hash_mapped, args=(source, digest, failed), name="sha256", daemon=True)
     hasher.start()
     lines = [f"PUT {url.path.rstrip('/')}{target} HTTP/1.1", f"Host: {url.netloc}", f"Content-Length: {size}",
