@@ -94,7 +94,9 @@ async def put_file(
 
 
 @router.post("/models/{model_id}/files", status_code=201)
-async def put_files(model_id: str, request: Request, caller: Caller = Depends(get_caller)) -> dict[str, Any]:
+async def upload_batch(
+    model_id: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
     """Many small files in one request: an uncompressed tar body (``Content-Type:
     application/x-tar``), at most 64 MiB; each member stored as by ``PUT``, all recorded at once."""
     runtime = get_rt(request)
