@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.bench_pipeline import checkpoint
+from benchmarks.bench_pipeline import Round, checkpoint
 from benchmarks.bench_upload import _free_port, _start
 from xerotier.validation.inspect import FileRef, inspect_checkpoint
 
@@ -136,6 +136,45 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+PG_WORKERS = [int(w) for w in os.environ.get("XEROTIER_BENCH_INGEST_PG_WORKERS", "1,2").split(",")]
+
+
+class ScaledRound(Round):
+    """``xerotier serve`` on PostgreSQL + Redis with ``workers`` worker processes per service
+    (one task slot each): validation, and catalog + upload + loading."""
+
+    def start(self) -> None:
+        super().start()
+        for i in range(1, self.workers):
+            self.spawn(
+                f"catalog-worker-{i}", ["worker", "catalog", "upload", "loading", "--concurrency", "1"]
+            )
+        deadline = time.monotonic() + 120
+        for i in range(1, self.workers):
+            log = self.tmp / f"catalog-worker-{i}.log"
+            while "ready." not in log.read_text(errors="replace"):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"catalog-worker-{i} never became ready")
+                time.sleep(0.2)
+
+
+def on_postgres(body: bytes, work: Path) -> None:
+    for workers in PG_WORKERS:
+        rnd = ScaledRound(workers, work / "pg")
+        try:
+            rnd.start()
+            gateway = rnd.procs["gateway"].pid
+            cpu = _cpu_seconds(gateway)
+            rate, stages = run(f"http://127.0.0.1:{rnd.settings.port}", rnd.key, body, 4, f"pg{workers}")
+            per_model = (_cpu_seconds(gateway) - cpu) / MODELS
+            print(f"Redis + PostgreSQL, {workers} worker(s) per service, 4 clients, one batch: "
+                  f"{rate:.1f} models/s; gateway CPU {per_model * 1e3:.1f} ms a model")  # fmt: skip
+            for label, values in stages.items():
+                print(f"  {label:28s} median {statistics.median(values) * 1e3:7.1f} ms")
+        finally:
+            rnd.stop()
+
+
 def main() -> None:
     print(f"({MODELS} small models per run; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="xt-ingest-") as tmp:
@@ -163,6 +202,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+        on_postgres(bodies["one batch"], work)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
