@@ -32,6 +32,8 @@ BENCHMARKS = {
     "catalog": "benchmarks.bench_catalog",
     "dashboard": "benchmarks.bench_dashboard",
     "pipeline": "benchmarks.bench_pipeline",
+    "scaling": "benchmarks.bench_scaling",
+    "ingest": "benchmarks.bench_ingest",
 }
 
 

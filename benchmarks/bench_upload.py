@@ -8,6 +8,8 @@ process's peak RSS (``VmHWM``) belongs to uploads of that size alone. Prints, si
   disk (a durable copy: the writing limit), ``sha256sum`` (coreutils, no SHA instructions here);
 - MiB/s of ``PUT /v1/models/{id}/files/{path}`` (curl ``-T`` on loopback) and of
   ``xeroctl models upload`` of the same file, each as a ratio of min(openssl, dd) — the target is 0.7;
+- the client's two ways side by side in one process: ``SDK before`` hashes the file, then sends
+  it (what ``xeroctl`` did); ``SDK now`` sends it while hashing (``send_file``: sendfile + mmap);
 - the API process's peak RSS after the uploads of each size;
 - files/s for 1,000 small files in one directory (``xeroctl models upload``) against a plain
   write-and-fsync loop of the same files.
@@ -112,6 +114,21 @@ def _peers(path: Path, disk_dir: Path) -> dict[str, float]:
         target.unlink(missing_ok=True)
 
 
+def _sdk_seconds(url: str, key: str, path: Path, name: str, one_pass: bool) -> float:
+    """The client's two ways in one process: hash, then send (before) or send while hashing (now)."""
+    from xerotier.client import upload as sdk
+    from xerotier.client.http import XerotierClient
+
+    with XerotierClient(url, key, timeout=600) as client:
+        model = client.create_model(name)
+        start = time.perf_counter()
+        if one_pass:
+            sdk.send_file(client, model["id"], path.name, path)
+        else:
+            sdk.upload_file(client, model["id"], path.name, path, sdk.sha256_of(path))
+        return time.perf_counter() - start
+
+
 def _xeroctl_seconds(url: str, key: str, path: Path, name: str) -> float:
     """``xeroctl models upload`` of a folder holding only ``path`` (hard-linked, nothing copied)."""
     folder = path.parent / f"xeroctl-{name}"
@@ -175,6 +192,9 @@ def side_by_side(work: Path, path: Path, repeat: int) -> tuple[dict[str, list[fl
                 runs.setdefault("xeroctl", []).append(
                     _xeroctl_seconds(url, key, path, f"ctl-{path.name}-{i}")
                 )
+                for label, one_pass in (("SDK before", False), ("SDK now", True)):
+                    seconds = _sdk_seconds(url, key, path, f"{label[4:]}-{path.name}-{i}", one_pass)
+                    runs.setdefault(label, []).append(seconds)
         return runs, _peak_rss_mib(proc.pid)
     finally:
         proc.terminate()
@@ -239,7 +259,7 @@ def main() -> None:
             runs, rss = side_by_side(work, path, repeat)
             limit = max(statistics.median(runs["openssl"]), statistics.median(runs["dd"]))
             print(f"{mib} MiB (API peak RSS {rss:.0f} MiB):")
-            for label in ("openssl", "dd", "sha256sum", "PUT", "xeroctl"):
+            for label in ("openssl", "dd", "sha256sum", "PUT", "xeroctl", "SDK before", "SDK now"):
                 if all(runs[label]):
                     print(_line(label, mib, runs[label], limit), flush=True)
             path.unlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -98,3 +99,49 @@ def test_xeroctl_models_import_from_the_local_hub_cache(tmp_path):
         assert "Hub import failed: acme/absent@main is not in the local Hub cache" in missing.stderr
     finally:
         proc.stop()
+
+
+def test_small_files_in_batches_and_a_large_one_hashed_while_sent(embedded, tmp_path):
+    """Hundreds of small files (sent as tar batches) and one file of several read blocks (hashed
+    while it is sent): every digest is the file's; the bars count the true total once."""
+    from rich.filesize import decimal
+
+    folder = tmp_path / "mixed"
+    write_hf_folder(folder)
+    for i in range(300):
+        (folder / "vocab" / f"{i:03d}.txt").parent.mkdir(exist_ok=True)
+        (folder / "vocab" / f"{i:03d}.txt").write_bytes(os.urandom(100 + i))
+    (folder / "big.bin").write_bytes(os.urandom((9 << 20) + 123))
+    total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    done = xeroctl(embedded, "-o", "json", "models", "upload", str(folder), "--parallel", "3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    count = sum(1 for p in folder.rglob("*") if p.is_file())
+    assert f"{count} file(s) sent, 0 already on the server" in done.stderr
+    number, unit = decimal(total).split()
+    assert f"{number}/{number} {unit}" in done.stderr  # the true total, not twice the size
+    assert "hashing" not in done.stderr  # nothing to resume: no separate hashing pass
+    model = json.loads(done.stdout)
+    with api(embedded) as client:
+        files = {f["path"]: f for f in client.get(f"/v1/models/{model['id']}/files").json()["files"]}
+    assert len(files) == count
+    for path in folder.rglob("*"):
+        if path.is_file():
+            row = files[path.relative_to(folder).as_posix()]
+            assert row["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_large_file_refused_mid_body_reports_the_servers_error(embedded, tmp_path):
+    """The kernel-copied PUT (sendfile) reads the server's early answer, not a broken pipe."""
+    from xerotier.client import upload as sdk
+    from xerotier.client.http import ApiError, XerotierClient
+
+    big = tmp_path / "late.bin"
+    big.write_bytes(os.urandom((64 << 20) + 5))
+    with XerotierClient(embedded.url, embedded.api_key) as client:
+        model = client.create_model("closed")
+        client.put_file(model["id"], "model.safetensors", b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+        client.complete(model["id"])
+        with pytest.raises(ApiError) as refused:
+            sdk.send_file(client, model["id"], "late.bin", big)
+    assert refused.value.status == 409
+    assert "files can only be uploaded while it is uploading" in refused.value.message

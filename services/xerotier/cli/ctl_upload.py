@@ -66,7 +66,8 @@ def _send_all(
 
     Only a file the server already holds at the same path and size is hashed first (to skip it
     when unchanged); every other file is hashed while it is sent, in one pass, and checked against
-    the digest the server computed. The bars show both phases with their true totals: ``hashing``
+    the digest the server computed. Small files travel in batches (one tar body per request).
+    The bars show both phases with their true totals: ``hashing``
     (resume checks) and ``total`` (bytes to send), each file's own bar its size."""
     held = {f["path"]: (f["sha256"], f.get("sizeBytes")) for f in sdk.list_files(client, model_id)}
     sizes = {rel: path.stat().st_size for rel, path in files}
@@ -110,8 +111,26 @@ def _send_all(
             if task is not None:
                 bar.remove_task(task)
 
+        def batch(group: list[tuple[str, Path, int]]) -> None:
+            try:
+                sdk.send_batch(client, model_id, group)
+            except ApiError as exc:
+                if exc.status != 405:  # 405: a server without batches; send them one by one
+                    raise
+                for rel, path, _ in group:
+                    one(rel, path)
+                return
+            with lock:
+                counts["sent"] += len(group)
+            bar.advance(overall, sum(size for _, _, size in group))
+
+        small = [(rel, path, sizes[rel]) for rel, path in files
+                 if rel not in checks and sizes[rel] <= sdk.SMALL_FILE_BYTES]  # fmt: skip
+        batched = {rel for rel, _, _ in small}
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            for future in [pool.submit(one, rel, path) for rel, path in files]:
+            futures = [pool.submit(batch, group) for group in sdk.batches(small)]
+            futures += [pool.submit(one, rel, path) for rel, path in files if rel not in batched]
+            for future in futures:
                 future.result()
     return counts["sent"], counts["skipped"]
 

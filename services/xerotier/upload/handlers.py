@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
@@ -23,6 +24,7 @@ from xerotier.errors import Conflict, InvalidInput
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
 from xerotier.storage.blobs import StoredBlob
+from xerotier.upload.batch import Member
 from xerotier.upload.formats import FORMATS, check_format, detect_format, unknown_format_message
 
 WORKLOAD_TYPES = ("chat", "code", "reasoning", "embedding", "multilingual")
@@ -153,6 +155,64 @@ def record_file(
         )
         session.add(row)
     return row
+
+
+def store_batch(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, members: list[Member]
+) -> list[ModelFile]:
+    """Store every member as a blob (their fsyncs overlapped on threads: the file system commits
+    them together) and attach them all in one transaction; nothing is attached on error."""
+
+    def store(member: Member) -> StoredBlob:
+        writer = runtime.blobs.writer(runtime.settings.max_file_size)
+        try:
+            writer.write(member.data)
+            return writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+
+    with ThreadPoolExecutor(max_workers=min(16, len(members)), thread_name_prefix="batch-blob") as pool:
+        blobs = list(pool.map(store, members))
+    return record_files(
+        runtime, project_id, model_id, [(m.path, b) for m, b in zip(members, blobs, strict=True)]
+    )
+
+
+def record_files(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, files: list[tuple[str, StoredBlob]]
+) -> list[ModelFile]:
+    """``record_file`` of many files in one transaction (blob rows locked in digest order)."""
+    paths = [path for path, _ in files]
+    with runtime.unit_of_work() as session:
+        model = get_owned(session, project_id, model_id, for_update=True)
+        _require_uploading(model)
+        previous = list(
+            session.scalars(
+                select(ModelFile).where(ModelFile.model_id == model_id, ModelFile.path.in_(paths))
+            )
+        )
+        adds: dict[str, list[int]] = {}
+        for _, blob in files:
+            adds.setdefault(blob.sha256, []).append(blob.size)
+        releases: dict[str, int] = {}
+        for row in previous:
+            releases[row.sha256] = releases.get(row.sha256, 0) + 1
+        for digest in sorted(adds.keys() | releases.keys()):  # adds first: never a transient zero
+            for size in adds.get(digest, ()):
+                blob_refs.add_ref(session, digest, size)
+            for _ in range(releases.get(digest, 0)):
+                blob_refs.release_ref(session, digest)
+        for row in previous:
+            session.delete(row)
+        session.flush()
+        now = datetime.now(UTC)
+        rows = [
+            ModelFile(model_id=model_id, path=path, size_bytes=blob.size, sha256=blob.sha256, created_at=now)
+            for path, blob in files
+        ]
+        session.add_all(rows)
+    return rows
 
 
 def store_stream(runtime: Runtime, stream: BinaryIO) -> StoredBlob:

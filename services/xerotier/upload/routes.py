@@ -20,6 +20,7 @@ from xerotier.domain.paths import normalize_model_path
 from xerotier.domain.semver import DEFAULT_VERSION
 from xerotier.errors import InvalidInput, PayloadTooLarge
 from xerotier.upload import handlers
+from xerotier.upload.batch import MAX_BATCH_BYTES, read_batch
 from xerotier.upload.streaming import stream_into
 
 router = APIRouter(tags=["upload"])
@@ -102,6 +103,45 @@ async def put_file(
         raise
     row = await run_in_threadpool(handlers.record_file, runtime, caller.project_id, mid, path, blob)
     return file_json(row)
+
+
+@router.post(
+    "/models/{model_id}/files",
+    status_code=201,
+    response_model=FileList,
+    responses=error_responses(400, 401, 404, 409, 413),
+)
+async def upload_batch(
+    model_id: str, request: Request, caller: Caller = Depends(get_caller)
+) -> dict[str, Any]:
+    """Many small files in one request: an uncompressed tar body (``Content-Type:
+    application/x-tar``), at most 64 MiB; each member stored as by ``PUT``, all recorded at once."""
+    runtime = get_rt(request)
+    mid = await resolve_model_id(request, caller, model_id)
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type not in ("application/x-tar", "application/tar"):
+        raise InvalidInput("A batch of files is an uncompressed tar body: Content-Type: application/x-tar")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
+        raise PayloadTooLarge(f"A batch exceeds {MAX_BATCH_BYTES} bytes: send large files one by one")
+    await run_in_threadpool(handlers.check_accepts_files, runtime, caller.project_id, mid)
+    try:
+        body = await _bounded_body(request, MAX_BATCH_BYTES)
+    except ClientDisconnect:
+        raise InvalidInput("Upload interrupted: the client disconnected before the body ended") from None
+    members = await run_in_threadpool(read_batch, body, runtime.settings.max_file_size)
+    rows = await run_in_threadpool(handlers.store_batch, runtime, caller.project_id, mid, members)
+    return {"files": [file_json(r) for r in rows]}
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    chunks, held = [], 0
+    async for chunk in request.stream():
+        held += len(chunk)
+        if held > limit:
+            raise PayloadTooLarge(f"A batch exceeds {limit} bytes: send large files one by one")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.get(

@@ -28,12 +28,18 @@ class XerotierClient:
     def __init__(self, base_url: str, api_key: str | None, timeout: float = 30.0) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._headers = headers
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     @property
     def http(self) -> httpx.Client:
         """The underlying client (authenticated, base URL set), for streamed downloads."""
         return self._http
+
+    def auth_headers(self) -> dict[str, str]:
+        """The headers every request carries (for a transfer made outside this client)."""
+        return dict(self._headers)
 
     def close(self) -> None:
         self._http.close()
