@@ -34,9 +34,8 @@ from support.public_configs import (
     mistral_consolidated_tensors,
 )
 from support.sparse import decoder_tensors, file_refs, open_local, write_checkpoint, write_safetensors
-from xerotier.api.serialize import model_json
+from xerotier.api.schemas import ModelOut
 from xerotier.cli.ctl_inspect import inspect_path
-from xerotier.db.models import Model
 from xerotier.errors import InvalidInput
 from xerotier.loading.inputs import shape_from
 from xerotier.loading.local_checkpoint import inspect_local, local_shape, stored_headers
@@ -213,7 +212,7 @@ def test_inspect_json_uses_the_field_names_of_get_model(tmp_path) -> None:  # ty
         files={"README.md": "---\nlicense: apache-2.0\n---\n"},
     )
     found = inspect_path(folder)
-    api = set(model_json(Model(extra_metadata={})))
+    api = set(ModelOut.model_fields)  # the fields of GET /v1/models/{id}
     shared = {k for k in found if k in api}
     assert {"format", "parameterCount", "contextLength", "license", "modelType", "extraMetadata"} <= shared
     assert (found["status"], found["format"], found["contextLength"]) == ("ready", "safetensors", 2048)
