@@ -68,3 +68,25 @@ def render_vllm(
     if moe.get("enabled") and moe_config_dir is not None:
         env["VLLM_TUNED_CONFIG_FOLDER"] = str(moe_config_dir)
     return argv, env
+
+
+def render_cpu_engine(
+    python: str, plan: dict[str, Any], model_dir: Path, served_name: str, port: int, host: str = "127.0.0.1"
+) -> tuple[list[str], dict[str, str]]:
+    """The command line of the CPU engine (``xerotier.agent.cpu_engine``) for ``plan``."""
+    argv = [
+        python,
+        "-m",
+        "xerotier.agent.cpu_engine",
+        "--model-dir",
+        str(model_dir),
+        "--served-model-name",
+        served_name,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    if plan.get("contextLength"):
+        argv += ["--max-model-len", str(plan["contextLength"])]
+    return argv, {"TOKENIZERS_PARALLELISM": "false"}
