@@ -44,7 +44,9 @@ def wait_endpoint(runtime, endpoint_id: uuid.UUID, statuses: set[str], timeout: 
 @pytest.fixture
 def cpu_agent(pg_settings, pg_runtime, pg_worker, tmp_path):
     """An agent with the built-in load check (the real engine: tests/e2e/test_serving.py)."""
-    proc = start_agent(pg_settings, "cpu-1", ["--device", "cpu", "--engine", "builtin"], tmp_path / "agent.log")
+    proc = start_agent(
+        pg_settings, "cpu-1", ["--device", "cpu", "--engine", "builtin"], tmp_path / "agent.log"
+    )
     wait_registered(pg_runtime, "cpu-1", proc)
     yield proc
     proc.stop()

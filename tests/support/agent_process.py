@@ -18,7 +18,11 @@ NO_DATABASE = "postgresql+psycopg://agent-has-no-database.invalid:5432/none"
 
 
 def start_agent(
-    settings: Settings, backend_id: str, args: list[str], log_path: Path, extra_env: dict[str, str] | None = None
+    settings: Settings,
+    backend_id: str,
+    args: list[str],
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> ManagedProcess:
     env = settings_env(settings) | {
         "XEROTIER_HEARTBEAT_INTERVAL_SECONDS": "0.5",

@@ -21,6 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
 INSTALL_HINT = "pip install 'xerotier[cpu-engine]' (torch==2.13.0 CPU build and transformers)"
 
 
@@ -52,12 +55,12 @@ class Engine:
         if self.embedding:
             from transformers import AutoModel
 
-            self.model = AutoModel.from_pretrained(folder, torch_dtype=torch.float32)
+            self.model = AutoModel.from_pretrained(folder, dtype=torch.float32)
             self.pooling, self.normalize = _pooling(folder)
         else:
             from transformers import AutoModelForCausalLM
 
-            self.model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32)
+            self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
         self.model.eval()
         native = getattr(config, "max_position_embeddings", None) or 2048
         self.max_model_len = min(max_model_len or native, native)
@@ -89,11 +92,15 @@ class Engine:
     def chat_prompt(self, messages: list[dict[str, Any]]) -> str:
         return str(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
 
-    def generate(self, prompt: str, body: dict[str, Any]) -> tuple[Iterator[str], dict[str, int]]:
-        """A stream of text pieces and the usage counts (complete once the stream is exhausted)."""
-        from transformers import TextIteratorStreamer
+    def generate(
+        self, prompt: str, body: dict[str, Any], add_special_tokens: bool
+    ) -> tuple[Iterator[str], dict[str, int]]:
+        """A stream of text pieces and the usage counts (complete once the stream is exhausted).
 
-        ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+        A chat prompt is rendered by its template (special tokens included); a completion's
+        prompt gets the tokenizer's special tokens, as the router counts them.
+        """
+        ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=add_special_tokens)
         prompt_tokens = int(ids["input_ids"].shape[1])
         kwargs = self._sampling(body, prompt_tokens)
         _log(
@@ -106,7 +113,7 @@ class Engine:
                 "stream": bool(body.get("stream")),
             }
         )
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        streamer = TokenStreamer(self.tokenizer)
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": 0, "total_tokens": prompt_tokens}
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         error: list[BaseException] = []
@@ -155,6 +162,47 @@ class Engine:
         return pooled.tolist(), int(batch["attention_mask"].sum())
 
 
+class TokenStreamer:
+    """The generated text piece by piece, one piece per token (as soon as the bytes decode).
+
+    transformers' ``TextIteratorStreamer`` holds text back until a word ends; an engine streams
+    each token. Text is decoded from all the generated ids, and the new suffix is sent unless it
+    ends inside a multi-byte character (then it waits for the next token).
+    """
+
+    def __init__(self, tokenizer: Any) -> None:
+        import queue
+
+        self.tokenizer = tokenizer
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.ids: list[int] = []
+        self.sent = 0
+        self.prompt_seen = False
+
+    def put(self, value: Any) -> None:
+        if not self.prompt_seen:  # generate() first passes the prompt
+            self.prompt_seen = True
+            return
+        self.ids.extend(int(i) for i in value.reshape(-1).tolist())
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if text.endswith("\ufffd"):
+            return
+        if len(text) > self.sent:
+            self.queue.put(text[self.sent :])
+            self.sent = len(text)
+
+    def end(self) -> None:
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if len(text) > self.sent:
+            self.queue.put(text[self.sent :])
+            self.sent = len(text)
+        self.queue.put(None)
+
+    def __iter__(self) -> Iterator[str]:
+        while (piece := self.queue.get()) is not None:
+            yield piece
+
+
 def _is_embedding_model(folder: Path, config: Any) -> bool:
     if (folder / "modules.json").exists() or (folder / "sentence_bert_config.json").exists():
         return True
@@ -188,15 +236,10 @@ def _pooling(folder: Path) -> tuple[str, bool]:
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> Any:
-    from fastapi.responses import JSONResponse
-
     return JSONResponse({"error": {"message": message, "type": kind, "code": None}}, status_code=status)
 
 
-def create_app(engine: Engine) -> Any:
-    from fastapi import FastAPI, Request
-    from fastapi.responses import StreamingResponse
-
+def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(title="xerotier CPU engine")
 
     @app.get("/health")
@@ -214,7 +257,7 @@ def create_app(engine: Engine) -> Any:
         if engine.embedding:
             return _error(400, "This model serves embeddings only (/v1/embeddings)")
         try:
-            stream, usage = engine.generate(prompt, body)
+            stream, usage = engine.generate(prompt, body, add_special_tokens=not chat)
         except ValueError as exc:
             return _error(400, str(exc))
         rid = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex}"

@@ -33,7 +33,9 @@ def start_and_wait(
     url = f"http://127.0.0.1:{port}/health"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise EngineFailure(f"the engine exited with code {proc.returncode} (log: {log_path})")
+            raise EngineFailure(
+                f"the engine exited with code {proc.returncode}: {last_error(log_path)} (log: {log_path})"
+            )
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return proc
@@ -42,6 +44,19 @@ def start_and_wait(
         time.sleep(0.5)
     stop(proc)
     raise EngineFailure(f"the engine did not answer {url} within {timeout:.0f} s (log: {log_path})")
+
+
+def last_error(log_path: Path, limit: int = 400) -> str:
+    """The engine log's last meaningful line (its error, usually), shortened."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "no log"
+    for line in reversed(lines):
+        text = line.strip()
+        if text and not text.startswith(("Traceback", "File ", "^", "~")):
+            return text[:limit]
+    return "empty log"
 
 
 def stop(proc: subprocess.Popen) -> None:

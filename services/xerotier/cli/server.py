@@ -86,6 +86,28 @@ def serve() -> None:
 
 
 @app.command()
+def router(
+    port: Annotated[int | None, typer.Option(help="Port (default XEROTIER_PORT)")] = None,
+) -> None:
+    """Run the OpenAI-compatible router alone (the gateway mounts it by default)."""
+    import uvicorn
+
+    from xerotier.router.app import create_router_app
+
+    settings = get_settings()
+    _logging(settings)
+    runtime = _migrated_runtime()
+    uvicorn.run(
+        create_router_app(runtime),
+        host=settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
 def worker(
     services: Annotated[list[str], typer.Argument(help="Services whose queues to consume")],
     concurrency: Annotated[int | None, typer.Option(help="Task slots")] = None,

@@ -23,6 +23,7 @@ from xerotier.gateway.keys_routes import router as keys_router
 from xerotier.gateway.observability import install_observability
 from xerotier.gateway.verified_answers import AnswerAfterVerification
 from xerotier.loading.routes import router as loading_router
+from xerotier.router.routes import router as openai_router
 from xerotier.runtime import Runtime, get_runtime
 from xerotier.upload.event_routes import router as upload_events_router
 from xerotier.upload.routes import router as upload_router
@@ -38,6 +39,7 @@ SERVICE_ROUTERS: list[APIRouter] = [
     endpoints_router,
     loading_router,
     keys_router,
+    openai_router,  # the OpenAI-compatible front door (also runnable alone: ``xerotier router``)
 ]
 
 
@@ -58,6 +60,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         finally:
             if app.state.async_reader is not None:
                 await app.state.async_reader.close()
+            client = getattr(app.state, "router_http", None)
+            if client is not None:
+                await client.aclose()
 
     app = FastAPI(title="Xerotier model registry", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
