@@ -9,6 +9,8 @@ version header flips exactly once; a version that cannot load leaves the old one
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 import time
 import uuid
@@ -19,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from support.agent_process import start_agent, wait_registered
-from support.processes import wait_for_status
+from support.processes import BIN, wait_for_status
 from support.serve import mint_key, start_serve
 from support.tiny_llama import CONTEXT_LENGTH, DEFAULT_TEMPERATURE, DEFAULT_TOP_P, write_tiny_llama
 from xerotier.agent.cpu_engine import available
@@ -253,6 +255,32 @@ def test_chat_promote_rollback_and_a_version_that_cannot_load(stack, pg_runtime,
     still = client.post("/v1/completions", json={"model": NAME, "prompt": "hello", "max_tokens": 2})
     assert still.status_code == 200 and still.headers[VERSION_HEADER] == "1.0.0"
     traffic_client.close()
+
+    # xeroctl: the endpoint with its serving and rolling-to versions; a chat that streams
+    env = {**os.environ, "XEROTIER_API_URL": str(client.base_url).rstrip("/")}
+    env["XEROTIER_API_KEY"] = client.headers["Authorization"].split()[1]
+    env["COLUMNS"] = "250"  # the table at full width
+    shown = _xeroctl(env, "-o", "json", "endpoints", "get", endpoint["id"])
+    got = json.loads(shown.stdout)
+    assert (got["servingVersion"], got["rollingToVersion"], got["status"]) == (
+        "1.0.0",
+        "3.0.0",
+        "rollout_failed",
+    )
+    table = _xeroctl(env, "endpoints", "list").stdout
+    assert "rollout_failed" in table and "3.0.0" in table
+    chatted = _xeroctl(env, "chat", NAME, "hello registry", "--max-tokens", "5")
+    assert chatted.stdout.strip() and "1.0.0" in chatted.stderr and "'completion_tokens': " in chatted.stderr
+    missing = subprocess.run(
+        [str(BIN / "xeroctl"), "chat", "nope", "hi"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert missing.returncode == 1 and "Error (404)" in missing.stderr
+
+
+def _xeroctl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([str(BIN / "xeroctl"), *args], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def test_embeddings_of_all_minilm_match_sentence_transformers(stack, pg_runtime, tmp_path):

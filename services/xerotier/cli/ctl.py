@@ -9,6 +9,7 @@ from __future__ import annotations
 from xerotier.cli import (  # noqa: F401  (each module registers its commands)
     ctl_loading,
     ctl_models,
+    ctl_serving,
     ctl_sharing,
     ctl_upload,
     ctl_versions,
