@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from xerotier.agent.builtin_engine import EngineFailure
+
+
+def _die_with_parent() -> None:
+    """Linux: the engine gets SIGTERM when the agent dies (even SIGKILLed): no orphan holds the GPU."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -26,7 +36,13 @@ def start_and_wait(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         try:
-            proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                argv,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
         except OSError as exc:
             raise EngineFailure(f"cannot start the engine {argv[0]!r}: {exc}") from None
     deadline = time.monotonic() + timeout
