@@ -31,6 +31,7 @@ BENCHMARKS = {
     "catalog": "benchmarks.bench_catalog",
     "dashboard": "benchmarks.bench_dashboard",
     "pipeline": "benchmarks.bench_pipeline",
+    "serving": "benchmarks.bench_serving",
 }
 
 
