@@ -153,6 +153,12 @@ def _measure(base: str, key: str, folder: Path) -> None:
                 direct.post("/v1/completions", json=body | {"model": served}).raise_for_status()
             if i >= 10:  # warm-up done
                 (routed if which == 0 else straight).append(time.perf_counter() - started)
+    floor = []  # what any authenticated read costs on this gateway (auth + one row + JSON)
+    for _ in range(REPS):
+        started = time.perf_counter()
+        api.get(f"/v1/endpoints/{ep}").raise_for_status()
+        floor.append(time.perf_counter() - started)
+    print(f"gateway floor, GET /v1/endpoints/{{id}}: {_ms(floor)}")
     added = statistics.median(routed) - statistics.median(straight)
     print(f"completion through the router: {_ms(routed)}")
     print(f"completion straight to the engine: {_ms(straight)}")

@@ -118,10 +118,23 @@ class Engine:
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         error: list[BaseException] = []
 
+        cancelled = threading.Event()
+
+        def stop_when_cancelled(input_ids: Any, scores: Any, **_: Any) -> bool:
+            return cancelled.is_set()  # the client went away: stop generating
+
         def run() -> None:
+            from transformers import StoppingCriteriaList
+
             try:
-                with self.torch.inference_mode():
-                    out = self.model.generate(**ids, streamer=streamer, pad_token_id=pad, **kwargs)
+                with self.lock, self.torch.inference_mode():  # one generation at a time
+                    out = self.model.generate(
+                        **ids,
+                        streamer=streamer,
+                        pad_token_id=pad,
+                        stopping_criteria=StoppingCriteriaList([stop_when_cancelled]),
+                        **kwargs,
+                    )
                 generated = int(out.shape[1]) - prompt_tokens
                 usage.update(completion_tokens=generated, total_tokens=prompt_tokens + generated)
             except BaseException as exc:  # reported to the client through the stream
@@ -129,13 +142,17 @@ class Engine:
                 streamer.end()
 
         def pieces() -> Iterator[str]:
-            with self.lock:
-                worker = threading.Thread(target=run, daemon=True)
-                worker.start()
+            # the lock is held by the generating thread, never across a yield: a client that
+            # disconnects mid-stream cannot leave the engine locked
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            try:
                 for piece in streamer:
                     if piece:
                         yield piece
-                worker.join()
+            finally:
+                cancelled.set()
+            worker.join()
             if error:
                 raise RuntimeError(f"generation failed: {error[0]}")
 

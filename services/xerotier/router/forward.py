@@ -48,7 +48,7 @@ async def forward(
     headers = served_headers(found)
     request = client.build_request("POST", found.engine_url + path, json=body)
     try:
-        response = await client.send(request, stream=True)
+        response = await client.send(request, stream=stream)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise EngineUnreachable(str(exc)) from None
     except httpx.HTTPError as exc:

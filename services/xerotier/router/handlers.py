@@ -79,43 +79,75 @@ def _files(session: Session, model_id: uuid.UUID) -> dict[str, str]:
     return {path: sha for path, sha in rows}
 
 
+_ROUTE_COLUMNS = (
+    Endpoint.id,
+    Endpoint.status,
+    Endpoint.status_reason,
+    Endpoint.tier,
+    Endpoint.target_model_id,
+    Load.id.label("load_id"),
+    Load.status.label("load_status"),
+    Load.plan,
+    Load.ack,
+    Model.id.label("model_id"),
+    Model.project_id.label("model_project_id"),
+    Model.name,
+    Model.version,
+    Model.is_shared,
+    Model.catalog_role,
+    Model.context_length,
+    Model.default_temperature,
+    Model.default_top_p,
+    Model.chat_template,
+)
+
+
 def route(runtime: Runtime, project_id: str, name: str) -> Route | NotServing:
-    """The engine that serves the endpoint now (the version it serves, not the one it rolls to)."""
+    """The engine that serves the endpoint now (the version it serves, not the one it rolls to).
+
+    One statement for the endpoint, its serving load and that load's version, one for the
+    tokenizer files: the per-request read of the router.
+    """
     with runtime.session_factory() as session:
         endpoint = _find_endpoint(session, project_id, name)
-        load = session.get(Load, endpoint.serving_load_id) if endpoint.serving_load_id else None
-        model = session.get(Model, load.model_id) if load is not None else None
-        engine = ((load.ack or {}).get("engine") or {}) if load is not None else {}
-        if model is None or load is None or load.status != "loaded" or not is_serving(endpoint.status):
-            target = session.get(Model, endpoint.target_model_id) if endpoint.target_model_id else None
-            return NotServing(endpoint.status, endpoint.status_reason, target.version if target else None)
-        if model.project_id != project_id:  # a catalog model: its role may have changed since
-            check_tier_allows(model.catalog_role if model.is_shared else None, endpoint.tier)
+        row = session.execute(
+            select(*_ROUTE_COLUMNS)
+            .select_from(Endpoint)
+            .outerjoin(Load, Load.id == Endpoint.serving_load_id)
+            .outerjoin(Model, Model.id == Load.model_id)
+            .where(Endpoint.id == endpoint.id)
+        ).one()
+        engine = (row.ack or {}).get("engine") or {}
+        if row.model_id is None or row.load_status != "loaded" or not is_serving(row.status):
+            target = session.get(Model, row.target_model_id) if row.target_model_id else None
+            return NotServing(row.status, row.status_reason, target.version if target else None)
+        if row.model_project_id != project_id:  # a catalog model: its role may have changed since
+            check_tier_allows(row.catalog_role if row.is_shared else None, row.tier)
         if not engine.get("serving") or not engine.get("url"):
             return NotServing(
-                endpoint.status,
-                f"{model.name} {model.version} is loaded by a load check only ({engine.get('kind')}): "
+                row.status,
+                f"{row.name} {row.version} is loaded by a load check only ({engine.get('kind')}): "
                 "no inference engine serves it; run the agent with an engine (see docs/serving.md)",
                 None,
             )
-        files = _files(session, model.id)
-        plan_context = int((load.plan or {}).get("contextLength") or 0)
-        contexts = [c for c in (plan_context, model.context_length) if c]
-        return Route(
-            endpoint_id=endpoint.id,
-            load_id=load.id,
-            model_id=model.id,
-            model_name=model.name,
-            version=model.version,
-            engine_url=str(engine["url"]),
-            served_name=str(engine.get("servedName") or f"{model.name}:{model.version}"),
-            context_length=min(contexts) if contexts else 0,
-            default_temperature=model.default_temperature,
-            default_top_p=model.default_top_p,
-            chat_template=model.chat_template,
-            tokenizer_sha256=files.get("tokenizer.json"),
-            tokenizer_config_sha256=files.get("tokenizer_config.json"),
-        )
+        files = _files(session, row.model_id)
+    plan_context = int((row.plan or {}).get("contextLength") or 0)
+    contexts = [c for c in (plan_context, row.context_length) if c]
+    return Route(
+        endpoint_id=row.id,
+        load_id=row.load_id,
+        model_id=row.model_id,
+        model_name=row.name,
+        version=row.version,
+        engine_url=str(engine["url"]),
+        served_name=str(engine.get("servedName") or f"{row.name}:{row.version}"),
+        context_length=min(contexts) if contexts else 0,
+        default_temperature=row.default_temperature,
+        default_top_p=row.default_top_p,
+        chat_template=row.chat_template,
+        tokenizer_sha256=files.get("tokenizer.json"),
+        tokenizer_config_sha256=files.get("tokenizer_config.json"),
+    )
 
 
 def request_load(runtime: Runtime, project_id: str, name: str) -> None:
@@ -143,8 +175,18 @@ def wait_for_route(runtime: Runtime, project_id: str, name: str, timeout: float)
     return found
 
 
+_TOUCHED: dict[uuid.UUID, float] = {}  # endpoint → when this process last recorded a request
+
+
 def touch(runtime: Runtime, endpoint_id: uuid.UUID, every: float) -> None:
-    """Record the endpoint's last request (at most once per ``every`` seconds: scale to zero)."""
+    """Record the endpoint's last request (at most once per ``every`` seconds: scale to zero).
+
+    This process remembers when it last wrote, so most requests write nothing at all.
+    """
+    now_mono = time.monotonic()
+    if now_mono - _TOUCHED.get(endpoint_id, float("-inf")) < every:
+        return
+    _TOUCHED[endpoint_id] = now_mono
     now = datetime.now(UTC)
     with runtime.unit_of_work() as session:
         session.execute(

@@ -101,6 +101,19 @@ def _not_serving(waited: NotServing, seconds: float) -> JSONResponse:
     )
 
 
+def _plan(
+    runtime: Runtime, project_id: str, body: dict[str, Any], kind: str, wait: float, touch: bool
+) -> tuple[Route, dict[str, Any]] | NotServing:
+    """Route, count, clamp and record the request: the request's one hop to the thread pool."""
+    found = handlers.wait_for_route(runtime, project_id, body["model"], wait)
+    if isinstance(found, NotServing):
+        return found
+    prepared = _prepare(runtime, found, body, kind)
+    if touch:
+        handlers.touch(runtime, found.endpoint_id, _touch_every(runtime))
+    return found, prepared
+
+
 async def _serve(request: Request, caller: Caller, kind: str, path: str) -> Response:
     runtime = get_rt(request)
     body = await _body(request)
@@ -108,14 +121,10 @@ async def _serve(request: Request, caller: Caller, kind: str, path: str) -> Resp
     client = _client(request, runtime)
     stream = bool(body.get("stream")) and kind != "embeddings"
     for attempt in range(2):
-        found = await run_in_threadpool(
-            handlers.wait_for_route, runtime, caller.project_id, body["model"], wait
-        )
-        if isinstance(found, NotServing):
-            return _not_serving(found, wait)
-        prepared = await run_in_threadpool(_prepare, runtime, found, body, kind)
-        if attempt == 0:
-            await run_in_threadpool(handlers.touch, runtime, found.endpoint_id, _touch_every(runtime))
+        planned = await run_in_threadpool(_plan, runtime, caller.project_id, body, kind, wait, attempt == 0)
+        if isinstance(planned, NotServing):
+            return _not_serving(planned, wait)
+        found, prepared = planned
         try:
             return await forward(client, found, path, prepared, stream)
         except EngineUnreachable as exc:
