@@ -101,15 +101,31 @@ def main() -> None:
                     )
                 )
             _wait(r"\bready\.", agent_log, procs[1])
-            _measure(f"http://127.0.0.1:{port}", key, write_tiny_llama(Path(tmp) / "model"))
+            alone, router_log = _port(), Path(tmp) / "router.log"
+            with router_log.open("wb") as out:  # the router on its own process, same data
+                procs.append(
+                    subprocess.Popen(
+                        [str(BIN / "xerotier"), "router", "--port", str(alone)],
+                        env=agent_env | {"XEROTIER_LOG_LEVEL": "WARNING"},
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            _measure(
+                f"http://127.0.0.1:{port}",
+                f"http://127.0.0.1:{alone}",
+                key,
+                write_tiny_llama(Path(tmp) / "m"),
+            )
         finally:
             for proc in reversed(procs):
                 proc.terminate()
                 proc.wait(timeout=60)
 
 
-def _measure(base: str, key: str, folder: Path) -> None:
+def _measure(base: str, alone: str, key: str, folder: Path) -> None:
     api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+    solo = httpx.Client(base_url=alone, headers={"Authorization": f"Bearer {key}"}, timeout=120)
     model = api.post("/v1/models", json={"name": "bench"}).json()["id"]
     for path in sorted(folder.iterdir()):
         api.put(f"/v1/models/{model}/files/{path.name}", content=path.read_bytes()).raise_for_status()
@@ -143,16 +159,19 @@ def _measure(base: str, key: str, folder: Path) -> None:
 
     direct = httpx.Client(base_url=engine, timeout=120)
     body = {"prompt": "hello", "max_tokens": 1, "temperature": 0}
-    routed, straight = [], []
+    routed, straight, alone_ms = [], [], []
+    orders = [(0, 1, 2), (1, 2, 0), (2, 0, 1)]
     for i in range(REPS + 10):
-        for which in (0, 1) if i % 2 else (1, 0):
+        for which in orders[i % 3]:
             started = time.perf_counter()
             if which == 0:
                 api.post("/v1/completions", json=body | {"model": "bench"}).raise_for_status()
-            else:
+            elif which == 1:
                 direct.post("/v1/completions", json=body | {"model": served}).raise_for_status()
+            else:
+                solo.post("/v1/completions", json=body | {"model": "bench"}).raise_for_status()
             if i >= 10:  # warm-up done
-                (routed if which == 0 else straight).append(time.perf_counter() - started)
+                (routed, straight, alone_ms)[which].append(time.perf_counter() - started)
     floor = []  # what any authenticated read costs on this gateway (auth + one row + JSON)
     for _ in range(REPS):
         started = time.perf_counter()
@@ -160,11 +179,14 @@ def _measure(base: str, key: str, folder: Path) -> None:
         floor.append(time.perf_counter() - started)
     print(f"gateway floor, GET /v1/endpoints/{{id}}: {_ms(floor)}")
     added = statistics.median(routed) - statistics.median(straight)
-    print(f"completion through the router: {_ms(routed)}")
+    print(f"completion through the router in xerotier up: {_ms(routed)}")
+    print(f"completion through xerotier router (its own process): {_ms(alone_ms)}")
     print(f"completion straight to the engine: {_ms(straight)}")
+    added_alone = statistics.median(alone_ms) - statistics.median(straight)
     print(
-        f"router overhead: p50 +{added * 1000:.2f} ms "
-        f"({statistics.median(routed) / statistics.median(straight):.2f}x)"
+        f"router overhead: p50 +{added * 1000:.2f} ms in xerotier up, +{added_alone * 1000:.2f} ms alone "
+        f"({statistics.median(routed) / statistics.median(straight):.2f}x, "
+        f"{statistics.median(alone_ms) / statistics.median(straight):.2f}x)"
     )
 
     ttft_routed, ttft_direct = [], []
@@ -178,6 +200,7 @@ def _measure(base: str, key: str, folder: Path) -> None:
         router_p50_ms=round(statistics.median(routed) * 1000, 3),
         direct_p50_ms=round(statistics.median(straight) * 1000, 3),
         router_p99_ms=round(_pct(routed, 0.99) * 1000, 3),
+        router_alone_p50_ms=round(statistics.median(alone_ms) * 1000, 3),
         direct_p99_ms=round(_pct(straight, 0.99) * 1000, 3),
         ttft_router_p50_ms=round(statistics.median(ttft_routed) * 1000, 3),
         ttft_direct_p50_ms=round(statistics.median(ttft_direct) * 1000, 3),

@@ -7,6 +7,7 @@ routed to the engine of the version the endpoint serves now; see ``handlers`` an
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import httpx
@@ -31,7 +32,11 @@ def _client(request: Request, runtime: Runtime) -> httpx.AsyncClient:
     client = getattr(request.app.state, "router_http", None)
     if client is None:
         timeout = httpx.Timeout(runtime.settings.router_engine_timeout_seconds, connect=5.0)
-        client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=64))
+        transport = httpx.AsyncHTTPTransport(
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],  # small requests go at once
+            limits=httpx.Limits(max_keepalive_connections=64),
+        )
+        client = httpx.AsyncClient(timeout=timeout, transport=transport)
         request.app.state.router_http = client
     return client
 
