@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -188,10 +189,8 @@ class TokenStreamer:
     """
 
     def __init__(self, tokenizer: Any) -> None:
-        import queue
-
         self.tokenizer = tokenizer
-        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.pending: SimpleQueue[str | None] = SimpleQueue()
         self.ids: list[int] = []
         self.sent = 0
         self.prompt_seen = False
@@ -205,18 +204,18 @@ class TokenStreamer:
         if text.endswith("\ufffd"):
             return
         if len(text) > self.sent:
-            self.queue.put(text[self.sent :])
+            self.pending.put(text[self.sent :])
             self.sent = len(text)
 
     def end(self) -> None:
         text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
         if len(text) > self.sent:
-            self.queue.put(text[self.sent :])
+            self.pending.put(text[self.sent :])
             self.sent = len(text)
-        self.queue.put(None)
+        self.pending.put(None)
 
     def __iter__(self) -> Iterator[str]:
-        while (piece := self.queue.get()) is not None:
+        while (piece := self.pending.get()) is not None:
             yield piece
 
 

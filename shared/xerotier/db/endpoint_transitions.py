@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from xerotier.db.models import Endpoint, EndpointEventRow
@@ -47,8 +47,11 @@ def move_endpoint(
         )
     changes = {"status": step.target.value, "status_reason": reason, **(values or {})}
     session.flush()
-    result = session.execute(
-        update(Endpoint).where(*where).values(**changes).execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Endpoint).where(*where).values(**changes).execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         return False
