@@ -26,6 +26,7 @@ def render_vllm(
     served_name: str,
     port: int,
     moe_config_dir: Path | None = None,
+    host: str = "127.0.0.1",
 ) -> tuple[list[str], dict[str, str]]:
     """``[engine, "serve", dir, flags…]`` and the extra environment for ``plan``."""
     argv = [
@@ -35,7 +36,7 @@ def render_vllm(
         "--served-model-name",
         served_name,
         "--host",
-        "127.0.0.1",
+        host,
         "--port",
         str(port),
         "--max-model-len",
@@ -90,3 +91,8 @@ def render_cpu_engine(
     if plan.get("contextLength"):
         argv += ["--max-model-len", str(plan["contextLength"])]
     return argv, {"TOKENIZERS_PARALLELISM": "false"}
+
+
+def bind_host(advertised: str) -> str:
+    """Where an engine listens: loopback when routers reach it there, else every interface."""
+    return advertised if advertised in ("127.0.0.1", "localhost", "::1") else "0.0.0.0"

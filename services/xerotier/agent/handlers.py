@@ -16,7 +16,7 @@ from typing import Any
 from xerotier.agent import engine_process
 from xerotier.agent.builtin_engine import EngineFailure, load_folder
 from xerotier.agent.context import AgentContext
-from xerotier.agent.engine_command import render_cpu_engine, render_vllm
+from xerotier.agent.engine_command import bind_host, render_cpu_engine, render_vllm
 from xerotier.agent.link import RegistryLink
 from xerotier.agent.staging import FileRef, IntegrityFailure, remove_model_folder, stage
 from xerotier.errors import InvalidInput
@@ -88,10 +88,12 @@ def _start_engine(
         }
     port = engine_process.free_port()
     if ctx.engine == "cpu":
-        argv, env = render_cpu_engine(sys.executable, plan, folder, served, port)
+        argv, env = render_cpu_engine(sys.executable, plan, folder, served, port, bind_host(ctx.engine_host))
     else:
         assert ctx.engine_command is not None
-        argv, env = render_vllm(ctx.engine_command, plan, folder, served, port, ctx.moe_config_dir)
+        argv, env = render_vllm(
+            ctx.engine_command, plan, folder, served, port, ctx.moe_config_dir, bind_host(ctx.engine_host)
+        )
     log_path = ctx.cache_dir / "logs" / f"{load_id}.log"
     ctx.engines[load_id] = engine_process.start_and_wait(
         argv, env, port, log_path, ctx.health_timeout_seconds

@@ -176,7 +176,11 @@ def agent(
         ),
     ] = "auto",
     engine_host: Annotated[
-        str, typer.Option(help="Address the engines listen on (routers must reach it)")
+        str,
+        typer.Option(
+            help="Address routers reach the engines at (advertised in each load; engines listen on"
+            " every interface unless it is loopback)"
+        ),
     ] = "127.0.0.1",
 ) -> None:
     """Run a GPU worker agent: register this node as a backend and load models on it."""
