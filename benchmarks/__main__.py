@@ -34,6 +34,7 @@ BENCHMARKS = {
     "pipeline": "benchmarks.bench_pipeline",
     "scaling": "benchmarks.bench_scaling",
     "ingest": "benchmarks.bench_ingest",
+    "serving": "benchmarks.bench_serving",
 }
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy import select, text
-from xerotier.catalog.models.listing import ListFilter
 
 from xerotier.catalog.models import management
+from xerotier.catalog.models.listing import ListFilter
 from xerotier.catalog.versions import handlers as versions_handlers
 from xerotier.db.migrate import upgrade
 from xerotier.db.models import Model

@@ -109,6 +109,16 @@ class Settings(BaseSettings):
         900.0, description="How long an agent waits for the engine's health endpoint."
     )
 
+    endpoint_idle_seconds: float = Field(
+        0.0, description="Unload an endpoint after this long without a request (scale to zero); 0: never."
+    )
+    router_load_wait_seconds: float = Field(
+        60.0, description="How long the router waits for an unloaded endpoint's load before a 503."
+    )
+    router_engine_timeout_seconds: float = Field(
+        300.0, description="How long the router waits for an engine's answer before a 502."
+    )
+
     api_url: str = Field("http://127.0.0.1:8000", description="Where xeroctl sends its requests.")
     api_key: str | None = Field(None, description="The key xeroctl presents (xero_<project>_<secret>).")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from support.agent_process import start_agent
+from support.agent_process import start_agent, wait_registered
 from support.checkpoints import write_tiny_checkpoint
 from support.processes import wait_for_status
 from support.registry_rows import endpoint
@@ -42,8 +42,12 @@ def wait_endpoint(runtime, endpoint_id: uuid.UUID, statuses: set[str], timeout: 
 
 
 @pytest.fixture
-def cpu_agent(pg_settings, pg_runtime, tmp_path):
-    proc = start_agent(pg_settings, "cpu-1", ["--device", "cpu"], tmp_path / "agent.log")
+def cpu_agent(pg_settings, pg_runtime, pg_worker, tmp_path):
+    """An agent with the built-in load check (the real engine: tests/e2e/test_serving.py)."""
+    proc = start_agent(
+        pg_settings, "cpu-1", ["--device", "cpu", "--engine", "builtin"], tmp_path / "agent.log"
+    )
+    wait_registered(pg_runtime, "cpu-1", proc)
     yield proc
     proc.stop()
 
@@ -71,6 +75,7 @@ def test_agent_loads_through_the_queue_and_the_model_becomes_active(
     assert ack["appliedQuantization"] is None
     assert ack["contextLength"] == 4096  # the tiny model's whole context fits in host memory
     assert ack["engine"]["kind"] == "builtin" and ack["engine"]["tensors"] == 7  # every tensor read once
+    assert ack["engine"]["serving"] is False  # a load check, never presented as serving
     assert ack["staging"]["copied"] == 2 and "stageSeconds" in ack["timings"]
 
     # unload: the model returns to ready, the agent drops the model folder (the blob cache stays)

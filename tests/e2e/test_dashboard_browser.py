@@ -207,8 +207,11 @@ def test_keyboard_only_sign_in_and_navigation(embedded):
 
 def test_backends_page_draws_each_load_plan_as_a_memory_bar(embedded, tiny_checkpoint, tmp_path):
     """A real CPU agent on the embedded registry loads an endpoint; the page shows where and how."""
-    agent = start_agent(
-        Settings(data_dir=tmp_path / "embedded"), "cpu-ui", ["--device", "cpu"], tmp_path / "a.log"
+    agent = start_agent(  # the load check: this page shows the plan, not inference
+        Settings(data_dir=tmp_path / "embedded"),
+        "cpu-ui",
+        ["--device", "cpu", "--engine", "builtin"],
+        tmp_path / "a.log",
     )
     api = httpx.Client(base_url=embedded.url, headers={"Authorization": f"Bearer {embedded.api_key}"})
     try:

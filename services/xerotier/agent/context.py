@@ -12,7 +12,9 @@ class AgentContext:
     backend_id: str
     cache_dir: Path
     engine_command: str | None = None
+    engine: str = "builtin"  # vllm (engine_command) | cpu (xerotier.agent.cpu_engine) | builtin (load check)
     health_timeout_seconds: float = 900.0
+    engine_host: str = "127.0.0.1"  # the address routers reach the engines at
     moe_config_dir: Path | None = None
     engines: dict[str, subprocess.Popen] = field(default_factory=dict)  # load id → engine process
 

@@ -26,6 +26,7 @@ def render_vllm(
     served_name: str,
     port: int,
     moe_config_dir: Path | None = None,
+    host: str = "127.0.0.1",
 ) -> tuple[list[str], dict[str, str]]:
     """``[engine, "serve", dir, flags…]`` and the extra environment for ``plan``."""
     argv = [
@@ -35,7 +36,7 @@ def render_vllm(
         "--served-model-name",
         served_name,
         "--host",
-        "127.0.0.1",
+        host,
         "--port",
         str(port),
         "--max-model-len",
@@ -70,3 +71,30 @@ def render_vllm(
     if moe.get("enabled") and moe_config_dir is not None:
         env["VLLM_TUNED_CONFIG_FOLDER"] = str(moe_config_dir)
     return argv, env
+
+
+def render_cpu_engine(
+    python: str, plan: dict[str, Any], model_dir: Path, served_name: str, port: int, host: str = "127.0.0.1"
+) -> tuple[list[str], dict[str, str]]:
+    """The command line of the CPU engine (``xerotier.agent.cpu_engine``) for ``plan``."""
+    argv = [
+        python,
+        "-m",
+        "xerotier.agent.cpu_engine",
+        "--model-dir",
+        str(model_dir),
+        "--served-model-name",
+        served_name,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    if plan.get("contextLength"):
+        argv += ["--max-model-len", str(plan["contextLength"])]
+    return argv, {"TOKENIZERS_PARALLELISM": "false"}
+
+
+def bind_host(advertised: str) -> str:
+    """Where an engine listens: loopback when routers reach it there, else every interface."""
+    return advertised if advertised in ("127.0.0.1", "localhost", "::1") else "0.0.0.0"

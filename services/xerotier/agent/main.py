@@ -1,4 +1,8 @@
-"""``xerotier agent``: register this GPU node as a backend, heartbeat, and consume its queue."""
+"""``xerotier agent``: register this node as a backend, heartbeat, and consume its queue.
+
+Registration and heartbeats are tasks for the loading service (``names.LOADING_REGISTER``,
+``names.LOADING_HEARTBEAT``): the agent never opens the registry's database.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from xerotier.agent.context import AgentContext, set_context
-from xerotier.db.backends import heartbeat, register_backend
-from xerotier.db.models import Endpoint
+from xerotier.agent.link import RegistryLink, set_link
 from xerotier.domain.inventory import Inventory
-from xerotier.queue import names, outbox
-from xerotier.runtime import Runtime
+from xerotier.queue import names
 
 log = logging.getLogger(__name__)
-#: Endpoints that wait for a backend: a new one may be able to serve them.
-WAITING_ENDPOINT_STATUSES = ("pending", "failed")
 
 
 def moe_config_files(folder: Path | None) -> list[str]:
@@ -27,39 +25,27 @@ def moe_config_files(folder: Path | None) -> list[str]:
     return sorted(p.name for p in folder.glob("E=*.json"))
 
 
-def register(
-    runtime: Runtime, backend_id: str, inventory: Inventory, source: str, options: dict[str, Any]
-) -> None:
-    """Record the backend, then ask loading to place the endpoints that are waiting for one."""
-    with runtime.unit_of_work() as session:
-        register_backend(session, backend_id, inventory.to_json(), source, options)
-        waiting = session.scalars(
-            select(Endpoint.id).where(
-                Endpoint.deleted_at.is_(None), Endpoint.status.in_(WAITING_ENDPOINT_STATUSES)
-            )
-        )
-        for endpoint_id in waiting:
-            outbox.enqueue(session, names.LOADING_PLACE, endpoint_id=str(endpoint_id))
+def backend_document(
+    backend_id: str, inventory: Inventory, source: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    """What a registration or a heartbeat tells the loading service about this backend."""
+    return {"backend_id": backend_id, "inventory": inventory.to_json(), "source": source, "options": options}
 
 
 class Heartbeat:
-    """Refreshes the backend's heartbeat on a thread; re-registers when the row has vanished."""
+    """Sends a heartbeat task on a thread (the loading service re-registers a forgotten backend)."""
 
-    def __init__(self, runtime: Runtime, backend_id: str, reregister) -> None:  # type: ignore[no-untyped-def]
-        self.runtime, self.backend_id, self.reregister = runtime, backend_id, reregister
+    def __init__(self, link: RegistryLink, document: dict[str, Any], interval: float) -> None:
+        self.link, self.document, self.interval = link, document, interval
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, name="xerotier-heartbeat", daemon=True)
 
     def _run(self) -> None:
-        interval = self.runtime.settings.heartbeat_interval_seconds
-        while not self.done.wait(interval):
+        while not self.done.wait(self.interval):
             try:
-                with self.runtime.unit_of_work() as session:
-                    alive = heartbeat(session, self.backend_id)
-                if not alive:
-                    self.reregister()
-            except Exception:  # the database hiccuped: try again next beat
-                log.exception("heartbeat of %s failed", self.backend_id)
+                self.link.send(names.LOADING_HEARTBEAT, **self.document)
+            except Exception:  # the broker hiccuped: try again next beat
+                log.exception("heartbeat of %s failed", self.document["backend_id"])
 
     def start(self) -> None:
         self.thread.start()
@@ -69,7 +55,7 @@ class Heartbeat:
 
 
 def run(
-    runtime: Runtime,
+    link: RegistryLink,
     context: AgentContext,
     inventory: Inventory,
     source: str,
@@ -78,19 +64,21 @@ def run(
 ) -> None:
     """Register, heartbeat, and consume ``gpu.<backend>`` with the solo pool (CUDA does not fork)."""
     set_context(context)
+    set_link(link)
     context.cache_dir.mkdir(parents=True, exist_ok=True)
     options = {**options, "moeConfigFiles": moe_config_files(context.moe_config_dir)}
-    register(runtime, context.backend_id, inventory, source, options)
-    beat = Heartbeat(
-        runtime, context.backend_id, lambda: register(runtime, context.backend_id, inventory, source, options)
-    )
+    document = backend_document(context.backend_id, inventory, source, options)
+    link.send(names.LOADING_REGISTER, **document)
+    beat = Heartbeat(link, document, link.settings.heartbeat_interval_seconds)
     beat.start()
     queue = names.gpu_queue(context.backend_id)
     print(
-        f"Agent {context.backend_id}: {source} inventory {inventory.to_json()}; consuming {queue}", flush=True
+        f"Agent {context.backend_id}: {source} inventory {inventory.to_json()}; engine {context.engine}; "
+        f"consuming {queue}",
+        flush=True,
     )
     try:
-        runtime.celery.worker_main(
+        link.celery.worker_main(
             [
                 "worker",
                 "--loglevel",
@@ -109,3 +97,7 @@ def run(
         )
     finally:
         beat.stop()
+        for proc in list(context.engines.values()):
+            from xerotier.agent import engine_process
+
+            engine_process.stop(proc)

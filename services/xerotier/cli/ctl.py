@@ -12,6 +12,7 @@ from xerotier.cli import (  # noqa: F401  (each module registers its commands)
     ctl_inspect,
     ctl_loading,
     ctl_models,
+    ctl_serving,
     ctl_sharing,
     ctl_upload,
     ctl_versions,

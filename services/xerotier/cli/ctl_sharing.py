@@ -35,6 +35,8 @@ ENDPOINT_COLUMNS = [
     ("ID", "id"),
     ("MODEL", "modelName"),
     ("VERSION", "version"),
+    ("SERVING", "servingVersion"),
+    ("ROLLING TO", "rollingToVersion"),
     ("TIER", "tier"),
     ("STATUS", "status"),
 ]
@@ -115,7 +117,7 @@ def endpoints_list() -> None:
 
 @endpoints_app.command("get")
 def endpoints_get(endpoint_id: str) -> None:
-    """Show one endpoint and the version it resolves to now."""
+    """Show one endpoint: the version it follows, serves now (servingVersion) and rolls to."""
     emit(call(lambda c: sharing.get_endpoint(c, endpoint_id)), state.output)
 
 

@@ -130,6 +130,26 @@ def serve(data_dir: DataDir = None, port: Port = None, host: Host = None) -> Non
 
 
 @app.command()
+def router(data_dir: DataDir = None, port: Port = None, host: Host = None) -> None:
+    """Run the OpenAI-compatible router alone (the gateway mounts it by default)."""
+    import uvicorn
+
+    from xerotier.router.app import create_router_app
+
+    settings = _settings(data_dir=data_dir, port=port, host=host)
+    _logging(settings)
+    runtime = _migrated_runtime()
+    uvicorn.run(
+        create_router_app(runtime),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
 def worker(
     services: Annotated[list[str], typer.Argument(help="Services whose queues to consume")],
     concurrency: Annotated[int | None, typer.Option(help="Task slots")] = None,
@@ -192,12 +212,28 @@ def agent(
     kv_cache_dtype: Annotated[str, typer.Option(help="auto or fp8")] = "auto",
     pool: Annotated[str, typer.Option(help="Celery pool: only solo (CUDA does not survive fork)")] = "solo",
     data_dir: DataDir = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="auto (vllm with XEROTIER_ENGINE_COMMAND, the CPU engine with --device cpu), vllm, cpu,"
+            " or builtin (a load check that serves nothing)"
+        ),
+    ] = "auto",
+    engine_host: Annotated[
+        str,
+        typer.Option(
+            help="Address routers reach the engines at (advertised in each load; engines listen on"
+            " every interface unless it is loopback)"
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run a GPU worker agent: register this node as a backend and load models on it."""
     import socket
 
     from xerotier.agent.context import AgentContext
+    from xerotier.agent.engine_choice import choose_engine
     from xerotier.agent.inventory import build_inventory
+    from xerotier.agent.link import RegistryLink
     from xerotier.agent.main import run
     from xerotier.agent.nvml import NvmlUnavailable
 
@@ -218,17 +254,24 @@ def agent(
     except InvalidInput as exc:
         _fail(exc.message)
     name = backend_id or socket.gethostname()
+    chosen, note = choose_engine(engine, device, settings.engine_command)
+    if chosen is None:
+        _fail(note)
+    if note:
+        typer.echo(note, err=True)
     from xerotier.observability import worker as observability
 
     observability.prepare_metrics_dir(settings)
-    runtime = _migrated_runtime(["agent"])
-    observability.install(runtime.celery, settings)
+    link = RegistryLink(settings, ["agent"])  # a broker and the blob store: never the database
+    observability.install(link.celery, settings)
     if settings.metrics_port:
-        observability.serve_metrics(runtime, settings.metrics_port)
+        observability.serve_metrics(None, settings.metrics_port)
     context = AgentContext(
         backend_id=name,
         cache_dir=settings.resolved_agent_cache_dir / name,
         engine_command=settings.engine_command,
+        engine=chosen,
+        engine_host=engine_host,
         health_timeout_seconds=settings.engine_health_timeout_seconds,
         moe_config_dir=moe_config_dir,
     )
@@ -237,7 +280,7 @@ def agent(
         "kvCacheDtype": kv_cache_dtype,
         "enableMoeConfig": enable_moe_config,
     }
-    run(runtime, context, inventory, source, options, settings.log_level)
+    run(link, context, inventory, source, options, settings.log_level)
 
 
 @app.command()

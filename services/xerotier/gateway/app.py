@@ -26,6 +26,7 @@ from xerotier.gateway.observability import install_observability
 from xerotier.gateway.openapi import install_openapi
 from xerotier.hub.routes import router as hub_router
 from xerotier.loading.routes import router as loading_router
+from xerotier.router.routes import router as openai_router
 from xerotier.runtime import Runtime, get_runtime
 from xerotier.upload.event_routes import router as upload_events_router
 from xerotier.upload.routes import router as upload_router
@@ -44,6 +45,7 @@ SERVICE_ROUTERS: list[APIRouter] = [
     loading_router,
     keys_router,
     card_router,
+    openai_router,  # the OpenAI-compatible front door (also runnable alone: ``xerotier router``)
 ]
 
 
@@ -53,7 +55,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         rt = runtime or get_runtime()
         ensure_migrated(rt.engine)
         app.state.runtime = rt
-        yield
+        try:
+            yield
+        finally:
+            client = getattr(app.state, "router_http", None)
+            if client is not None:
+                await client.aclose()
 
     # /docs and /redoc are served offline by install_api_docs (no CDN)
     app = FastAPI(

@@ -11,11 +11,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xerotier.db.backends import dead_backends
-from xerotier.db.models import Endpoint, Load, Model
+from xerotier.db.backends import dead_backends, heartbeat, register_backend
+from xerotier.db.endpoint_transitions import move_endpoint
+from xerotier.db.models import Backend, Endpoint, Load, Model, ModelFile
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.inventory import Inventory
 from xerotier.domain.lifecycle import SERVABLE, LifecycleEvent, ModelStatus
+from xerotier.domain.rollout import (
+    WAITING_STATUSES,
+    EndpointEvent,
+    EndpointStatus,
+    IllegalEndpointTransition,
+    is_serving,
+)
 from xerotier.errors import InvalidInput
 from xerotier.loading import statuses as st
 from xerotier.loading.fleet_rows import fleet
@@ -184,17 +192,72 @@ def _live_loads(session: Session) -> tuple[dict[str, int], dict[str, int]]:
     return used, counts
 
 
+def _agent_load_message(session: Session, load: Load, model: Model) -> dict[str, Any]:
+    """Everything the agent needs to load, in the message: it reads no registry row."""
+    files = session.scalars(select(ModelFile).where(ModelFile.model_id == model.id).order_by(ModelFile.path))
+    return {
+        "load_id": str(load.id),
+        "model_id": str(model.id),  # a remote agent downloads through the registry's API by it
+        "plan": load.plan,
+        "served_name": f"{model.name}:{model.version}",
+        "files": [{"path": f.path, "sha256": f.sha256, "sizeBytes": f.size_bytes} for f in files],
+    }
+
+
+def _send_load(session: Session, load: Load, model: Model) -> None:
+    assert load.backend_id is not None
+    outbox.enqueue(
+        session,
+        names.AGENT_LOAD,
+        queue=names.gpu_queue(load.backend_id),
+        **_agent_load_message(session, load, model),
+    )
+
+
+def _move(session: Session, endpoint: Endpoint, event: EndpointEvent, reason: str | None, **kw: Any) -> bool:
+    """Move the endpoint (locked by the caller) by ``event``; False when it is not legal now."""
+    try:
+        return move_endpoint(session, endpoint.id, endpoint.status, event, reason=reason, **kw)
+    except IllegalEndpointTransition:
+        log.info("endpoint %s: %s ignored in status %s", endpoint.id, event.value, endpoint.status)
+        return False
+
+
 def place(runtime: Runtime, endpoint_id: uuid.UUID) -> str:
-    """Place the endpoint's model on a compatible backend and send the load to its queue."""
+    """Load the version the endpoint follows (the latest) on a compatible backend.
+
+    An endpoint that serves an older version keeps serving it while the new one loads beside it
+    (``rolling``); the switch happens on the new load's acknowledgment (``record_ack``). A new
+    version that cannot be placed leaves the old one serving, with the reason (``rollout_failed``).
+    """
     dead_after = timedelta(seconds=runtime.settings.backend_dead_after_seconds)
     with runtime.unit_of_work() as session:
         endpoint = session.get(Endpoint, endpoint_id, with_for_update=True)
         if endpoint is None or endpoint.deleted_at is not None:
             return "gone"
+        serving = is_serving(endpoint.status)
         model = resolve_model(session, endpoint)
         if model is None:
-            endpoint.status, endpoint.status_reason = st.ENDPOINT_FAILED, "The model has no ready version"
-            return endpoint.status
+            if serving:
+                return "no newer servable version"
+            _move(session, endpoint, EndpointEvent.NO_FIT, "The model has no ready version")
+            return st.ENDPOINT_FAILED
+        if serving and endpoint.serving_model_id == model.id:
+            # it already serves the version it follows (e.g. rolled back meanwhile): drop the roll-out
+            stopped = _stop_loads(
+                session, (Load.endpoint_id == endpoint.id) & (Load.id != endpoint.serving_load_id)
+            )
+            if endpoint.status != EndpointStatus.SERVING:
+                _move(
+                    session,
+                    endpoint,
+                    EndpointEvent.CANCEL,
+                    f"serving {model.name} {model.version}",
+                    values={"target_model_id": None},
+                )
+            session.flush()
+            _idle_if_unserved(session, {row.model_id for row in stopped})
+            return "already serving"
         live = session.scalars(
             select(Load).where(
                 Load.endpoint_id == endpoint.id, Load.model_id == model.id, Load.status.in_(st.LIVE_LOADS)
@@ -205,19 +268,22 @@ def place(runtime: Runtime, endpoint_id: uuid.UUID) -> str:
         try:
             shape = shape_of(session, runtime.blobs, model)
         except InvalidInput as exc:
-            endpoint.status, endpoint.status_reason = (
-                st.ENDPOINT_FAILED,
-                f"Cannot plan the load: {exc.message}",
-            )
-            return endpoint.status
+            reason = f"Cannot plan the load of {model.name} {model.version}: {exc.message}"
+            return _refuse(session, endpoint, model, reason)
         used, counts = _live_loads(session)
         backends = fleet(session)
         chosen = rank_backends(shape, backends, used, counts, dead_after, datetime.now(UTC))
         endpoint.resolved_model_id = model.id
         if chosen.backend_id is None or chosen.plan is None:
-            endpoint.status, endpoint.status_reason = st.ENDPOINT_FAILED, chosen.reason
             log.info("endpoint %s: %s", endpoint.id, chosen.reason)
-            return endpoint.status
+            return _refuse(session, endpoint, model, chosen.reason)
+        # a roll-out to a version that is no longer followed is superseded by this one
+        superseded = _stop_loads(
+            session,
+            (Load.endpoint_id == endpoint.id)
+            & (Load.model_id != model.id)
+            & (Load.status == st.LOAD_LOADING),
+        )
         load = Load(
             id=uuid.uuid4(),
             endpoint_id=endpoint.id,
@@ -228,35 +294,86 @@ def place(runtime: Runtime, endpoint_id: uuid.UUID) -> str:
             created_at=datetime.now(UTC),
         )
         session.add(load)
-        endpoint.status, endpoint.status_reason = st.ENDPOINT_LOADING, chosen.reason
-        outbox.enqueue(
-            session, names.AGENT_LOAD, queue=names.gpu_queue(chosen.backend_id), load_id=str(load.id)
-        )
+        session.flush()
+        if serving:
+            current = session.get(Model, endpoint.serving_model_id) if endpoint.serving_model_id else None
+            old = f"{current.version}" if current is not None else "the current version"
+            reason = f"rolling to {model.version} ({chosen.reason}); {old} keeps serving"
+            _move(session, endpoint, EndpointEvent.ROLL, reason, values={"target_model_id": model.id})
+        else:
+            _move(session, endpoint, EndpointEvent.PLACE, chosen.reason, values={"target_model_id": model.id})
+        _send_load(session, load, model)
+        _idle_if_unserved(session, {row.model_id for row in superseded})
         return f"placed on {chosen.backend_id}"
 
 
+def _refuse(session: Session, endpoint: Endpoint, model: Model, reason: str) -> str:
+    """No load can be placed: a serving endpoint keeps serving (``rollout_failed``), else ``failed``."""
+    if is_serving(endpoint.status):
+        _move(
+            session,
+            endpoint,
+            EndpointEvent.ROLL_FAILED,
+            f"Cannot roll to {model.version}: {reason}",
+            values={"target_model_id": model.id},
+        )
+        return EndpointStatus.ROLLOUT_FAILED.value
+    _move(session, endpoint, EndpointEvent.NO_FIT, reason, values={"target_model_id": model.id})
+    return st.ENDPOINT_FAILED
+
+
 def record_ack(runtime: Runtime, load_id: uuid.UUID, ack: dict[str, Any]) -> str:
-    """Record an agent's acknowledgment: the endpoint serves and the model becomes ``active``."""
+    """Record an agent's acknowledgment; the endpoint switches to the load it was waiting for.
+
+    The switch is one compare-and-set (status and target unchanged since the endpoint was read),
+    with its event row and the unload of the replaced loads in the same transaction. A failed
+    roll-out leaves the served version serving, with the reason.
+    """
     with runtime.unit_of_work() as session:
         load = session.get(Load, load_id, with_for_update=True)
-        if load is None or load.status != st.LOAD_LOADING:
+        if load is None:
+            return "ignored"
+        if load.status != st.LOAD_LOADING:
+            if ack.get("ok") and load.status == st.LOAD_UNLOADED and load.backend_id is not None:
+                # unloaded while it was loading: the agent started an engine nobody needs
+                outbox.enqueue(
+                    session, names.AGENT_UNLOAD, queue=names.gpu_queue(load.backend_id), load_id=str(load.id)
+                )
             return "ignored"  # duplicate, late, or unloaded meanwhile
         load.ack = ack
         load.acked_at = datetime.now(UTC)
-        endpoint = session.get(Endpoint, load.endpoint_id)
+        endpoint = session.get(Endpoint, load.endpoint_id, with_for_update=True)
+        model = session.get(Model, load.model_id)
+        wanted = (
+            endpoint is not None and endpoint.deleted_at is None and endpoint.target_model_id == load.model_id
+        )
         if not ack.get("ok"):
             load.status = st.LOAD_FAILED
-            if endpoint is not None:
-                endpoint.status = st.ENDPOINT_FAILED
-                endpoint.status_reason = (
-                    f"Load failed on {load.backend_id}: {ack.get('error', 'unknown error')}"
-                )
+            if endpoint is not None and wanted:
+                error = f"Load failed on {load.backend_id}: {ack.get('error', 'unknown error')}"
+                if is_serving(endpoint.status):
+                    version = model.version if model is not None else str(load.model_id)
+                    _move(session, endpoint, EndpointEvent.ROLL_FAILED, f"Cannot roll to {version}: {error}")
+                else:
+                    _move(session, endpoint, EndpointEvent.LOAD_FAILED, error)
             return st.LOAD_FAILED
         load.status = st.LOAD_LOADED
-        if endpoint is not None:
-            endpoint.status = st.ENDPOINT_SERVING
-            endpoint.status_reason = f"serving on {load.backend_id}"
-        model = session.get(Model, load.model_id)
+        if endpoint is None or not wanted:
+            stopped = _stop_loads(session, Load.id == load.id)  # superseded while it loaded
+            session.flush()
+            _idle_if_unserved(session, {row.model_id for row in stopped})
+            return "superseded"
+        version = model.version if model is not None else str(load.model_id)
+        switched = _move(
+            session,
+            endpoint,
+            EndpointEvent.SWITCH,
+            f"serving {version} on {load.backend_id}",
+            values={"serving_model_id": load.model_id, "serving_load_id": load.id, "target_model_id": None},
+            expect_target=load.model_id,
+        )
+        if not switched:
+            return "ignored"
         if model is not None and model.status == ModelStatus.READY:
             apply_transition(
                 session,
@@ -265,11 +382,8 @@ def record_ack(runtime: Runtime, load_id: uuid.UUID, ack: dict[str, Any]) -> str
                 LifecycleEvent.SERVE,
                 reason=f"serving on {load.backend_id}",
             )
-        # the endpoint moved to a newer version: the loads of the version it replaced are let go
-        replaced = _stop_loads(
-            session,
-            (Load.endpoint_id == load.endpoint_id) & (Load.id != load.id) & (Load.model_id != load.model_id),
-        )
+        # the loads it replaced drain (the router sends them nothing new) and are unloaded
+        replaced = _stop_loads(session, (Load.endpoint_id == load.endpoint_id) & (Load.id != load.id))
         session.flush()
         _idle_if_unserved(session, {row.model_id for row in replaced})
         return st.LOAD_LOADED
@@ -304,9 +418,94 @@ def unload(runtime: Runtime, endpoint_id: uuid.UUID) -> int:
     """Stop the endpoint's loads; the model returns to ``ready`` when nothing serves it any more."""
     with runtime.unit_of_work() as session:
         stopped = _stop_loads(session, Load.endpoint_id == endpoint_id)
+        endpoint = session.get(Endpoint, endpoint_id)
+        if endpoint is not None and endpoint.deleted_at is not None:
+            endpoint.serving_model_id = endpoint.serving_load_id = endpoint.target_model_id = None
         session.flush()
         _idle_if_unserved(session, {row.model_id for row in stopped})
         return len(stopped)
+
+
+def follow_latest(runtime: Runtime, model_project_id: str, model_name: str) -> int:
+    """The latest version of a name moved (promote, rollback, first ready): roll every endpoint."""
+    with runtime.session_factory() as session:
+        ids = list(
+            session.scalars(
+                select(Endpoint.id).where(
+                    Endpoint.model_project_id == model_project_id,
+                    Endpoint.model_name == model_name,
+                    Endpoint.deleted_at.is_(None),
+                )
+            )
+        )
+    for endpoint_id in ids:
+        place(runtime, endpoint_id)
+    return len(ids)
+
+
+def unload_idle(runtime: Runtime, idle_seconds: float, now: datetime | None = None) -> int:
+    """Scale to zero: unload endpoints without a request for ``idle_seconds`` (``active → ready``)."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=idle_seconds)
+    idled = 0
+    with runtime.unit_of_work() as session:
+        quiet = list(
+            session.scalars(
+                select(Endpoint)
+                .join(Load, Load.id == Endpoint.serving_load_id)
+                .where(
+                    Endpoint.deleted_at.is_(None),
+                    Endpoint.status.in_([EndpointStatus.SERVING.value, EndpointStatus.ROLLOUT_FAILED.value]),
+                    func.coalesce(Endpoint.last_request_at, Load.acked_at) < cutoff,
+                )
+                .with_for_update(of=Endpoint)
+            )
+        )
+        for endpoint in quiet:
+            reason = f"unloaded after {idle_seconds:g} s without a request; the next request loads it"
+            moved = _move(
+                session,
+                endpoint,
+                EndpointEvent.IDLE,
+                reason,
+                values={"serving_model_id": None, "serving_load_id": None, "target_model_id": None},
+            )
+            if moved:
+                stopped = _stop_loads(session, Load.endpoint_id == endpoint.id)
+                session.flush()
+                _idle_if_unserved(session, {row.model_id for row in stopped})
+                idled += 1
+    return idled
+
+
+def register_backend_task(
+    runtime: Runtime,
+    backend_id: str,
+    inventory: dict[str, Any],
+    source: str,
+    options: dict[str, Any],
+    *,
+    place_waiting: bool,
+) -> bool:
+    """An agent's registration or heartbeat: record the backend (the agent writes no row itself).
+
+    A registration (or a heartbeat that finds no row: the backend was forgotten) asks loading to
+    place the endpoints that wait for a backend. Returns whether the backend was (re)registered.
+    """
+    with runtime.unit_of_work() as session:
+        known = session.get(Backend, backend_id) is not None
+        if known and not place_waiting:
+            heartbeat(session, backend_id)
+            return False
+        register_backend(session, backend_id, inventory, source, options)
+        waiting = session.scalars(
+            select(Endpoint.id).where(
+                Endpoint.deleted_at.is_(None),
+                Endpoint.status.in_([s.value for s in WAITING_STATUSES]),
+            )
+        )
+        for endpoint_id in waiting:
+            outbox.enqueue(session, names.LOADING_PLACE, endpoint_id=str(endpoint_id))
+        return True
 
 
 def replace_dead_backend_loads(runtime: Runtime, now: datetime | None = None) -> int:
@@ -325,6 +524,17 @@ def replace_dead_backend_loads(runtime: Runtime, now: datetime | None = None) ->
         )
         for load in loads:
             load.status = st.LOAD_LOST
+            endpoint = session.get(Endpoint, load.endpoint_id, with_for_update=True)
+            if endpoint is not None and endpoint.serving_load_id == load.id:
+                _move(
+                    session,
+                    endpoint,
+                    EndpointEvent.LOST,
+                    f"backend {load.backend_id} missed its heartbeats; placing again",
+                    values={"serving_model_id": None, "serving_load_id": None},
+                )
+            elif endpoint is not None and endpoint.status == EndpointStatus.LOADING:
+                _move(session, endpoint, EndpointEvent.LOST, f"backend {load.backend_id} died while loading")
             outbox.enqueue(session, names.LOADING_PLACE, endpoint_id=str(load.endpoint_id))
         session.flush()
         _idle_if_unserved(session, {load.model_id for load in loads})

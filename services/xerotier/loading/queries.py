@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from xerotier.db.backends import is_alive
 from xerotier.db.lookups import get_visible
-from xerotier.db.models import Backend, Endpoint, Load
+from xerotier.db.models import Backend, Endpoint, Load, Model
 from xerotier.domain.inventory import Inventory
+from xerotier.domain.rollout import is_serving
 from xerotier.errors import Conflict, NotFound
 from xerotier.loading import statuses as st
 from xerotier.loading.clamp import clamp_max_tokens
@@ -115,22 +116,23 @@ def list_backends(runtime: Runtime, project_id: str, backend_id: str | None = No
 def resolve_endpoint(
     runtime: Runtime, project_id: str, endpoint_id: uuid.UUID, prompt_tokens: int, max_tokens: int | None
 ) -> dict[str, Any]:
-    """The version an endpoint serves now (the latest) and ``max_tokens`` clamped to its loaded context."""
+    """The version an endpoint serves now and ``max_tokens`` clamped to its loaded context.
+
+    During a roll-out that is still the old version: the endpoint switches only when the new
+    version's load is acknowledged.
+    """
     with runtime.session_factory() as session:
         endpoint = session.get(Endpoint, endpoint_id)
         if endpoint is None or endpoint.project_id != project_id or endpoint.deleted_at is not None:
             raise NotFound("Endpoint not found")
-        model = resolve_model(session, endpoint)
-        if model is None:
-            raise Conflict("The endpoint's model has no ready version")
-        load = session.scalars(
-            select(Load)
-            .where(Load.endpoint_id == endpoint.id, Load.model_id == model.id, Load.status == st.LOAD_LOADED)
-            .order_by(Load.acked_at.desc())
-        ).first()
-        if load is None:
+        load = session.get(Load, endpoint.serving_load_id) if endpoint.serving_load_id else None
+        model = session.get(Model, load.model_id) if load is not None else None
+        if load is None or model is None or load.status != st.LOAD_LOADED or not is_serving(endpoint.status):
+            wanted = resolve_model(session, endpoint)
+            if wanted is None:
+                raise Conflict("The endpoint's model has no ready version")
             raise Conflict(
-                f"The endpoint is not serving {model.name} {model.version} yet (status {endpoint.status})"
+                f"The endpoint is not serving {wanted.name} {wanted.version} yet (status {endpoint.status})"
             )
         context = int((load.plan or {}).get("contextLength") or 0)
     allowed, clamped = clamp_max_tokens(context, prompt_tokens, max_tokens)

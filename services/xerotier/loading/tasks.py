@@ -32,3 +32,32 @@ def unload(endpoint_id: str) -> int:
 def sweep() -> int:
     """Re-place the loads of backends that missed their heartbeats (the housekeeper asks)."""
     return handlers.replace_dead_backend_loads(get_runtime())
+
+
+@registry_task(names.LOADING_FOLLOW)
+def follow_latest(model_project_id: str, model_name: str) -> int:
+    """The latest version of a name moved: every endpoint following it rolls out to it."""
+    return handlers.follow_latest(get_runtime(), model_project_id, model_name)
+
+
+@registry_task(names.LOADING_REGISTER)
+def register_backend(
+    backend_id: str, inventory: dict[str, Any], source: str, options: dict[str, Any]
+) -> bool:
+    return handlers.register_backend_task(
+        get_runtime(), backend_id, inventory, source, options, place_waiting=True
+    )
+
+
+@registry_task(names.LOADING_HEARTBEAT)
+def heartbeat(backend_id: str, inventory: dict[str, Any], source: str, options: dict[str, Any]) -> bool:
+    return handlers.register_backend_task(
+        get_runtime(), backend_id, inventory, source, options, place_waiting=False
+    )
+
+
+@registry_task(names.LOADING_IDLE_SWEEP)
+def idle_sweep() -> int:
+    """Scale to zero (the housekeeper asks when ``XEROTIER_ENDPOINT_IDLE_SECONDS`` is set)."""
+    seconds = get_runtime().settings.endpoint_idle_seconds
+    return handlers.unload_idle(get_runtime(), seconds) if seconds > 0 else 0

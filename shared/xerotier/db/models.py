@@ -259,6 +259,27 @@ class Endpoint(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
+    # the roll-out (xerotier.domain.rollout): what serves now, what is being loaded to replace it
+    serving_model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # set only on an acknowledgment
+    serving_load_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    target_model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # loading / rolling to
+    last_request_at: Mapped[datetime | None]  # the router's last request (scale to zero)
+
+
+class EndpointEventRow(Base):
+    """Append-only log of an endpoint's serving transitions (``xerotier.domain.rollout``)."""
+
+    __tablename__ = "endpoint_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    from_model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    to_model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Backend(Base):

@@ -85,15 +85,19 @@ def _on_postrun(task_id: str | None = None, task: Any = None, state: str | None 
         metrics.duration.labels(name).observe(time.perf_counter() - started)
 
 
-def serve_metrics(runtime: Runtime, port: int) -> None:
-    """Serve every pool process's task metrics and the registry-wide gauges on ``port``."""
+def serve_metrics(runtime: Runtime | None, port: int) -> None:
+    """Serve every pool process's task metrics and the registry-wide gauges on ``port``.
+
+    ``runtime`` None (the agent, which has no database): the task metrics only.
+    """
     from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
     from xerotier.observability.cluster import ClusterCollector
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
-    registry.register(ClusterCollector(runtime))
+    if runtime is not None:
+        registry.register(ClusterCollector(runtime))
     try:
         start_http_server(port, registry=registry)
     except OSError as exc:  # the worker still works; only its metrics are missing

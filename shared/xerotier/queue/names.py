@@ -28,6 +28,10 @@ LOADING_PLACE = "xerotier.loading.place"  # an endpoint needs its model loaded s
 LOADING_ACK = "xerotier.loading.ack"  # an agent reports a load (or its failure)
 LOADING_UNLOAD = "xerotier.loading.unload"  # an endpoint no longer needs a load
 LOADING_SWEEP = "xerotier.loading.sweep"  # re-place the loads of backends that missed heartbeats
+LOADING_FOLLOW = "xerotier.loading.follow_latest"  # a name's latest moved: roll its endpoints out
+LOADING_REGISTER = "xerotier.loading.register_backend"  # an agent starts (it writes no row itself)
+LOADING_HEARTBEAT = "xerotier.loading.heartbeat"  # an agent is alive (re-registers a forgotten one)
+LOADING_IDLE_SWEEP = "xerotier.loading.idle_sweep"  # scale to zero: unload idle endpoints
 AGENT_LOAD = "xerotier.agent.load"  # sent to gpu.<backend>
 AGENT_UNLOAD = "xerotier.agent.unload"  # sent to gpu.<backend>
 
@@ -43,6 +47,10 @@ ROUTES: dict[str, str] = {
     LOADING_ACK: LOADING_QUEUE,
     LOADING_UNLOAD: LOADING_QUEUE,
     LOADING_SWEEP: LOADING_QUEUE,
+    LOADING_FOLLOW: LOADING_QUEUE,
+    LOADING_REGISTER: LOADING_QUEUE,
+    LOADING_HEARTBEAT: LOADING_QUEUE,
+    LOADING_IDLE_SWEEP: LOADING_QUEUE,
 }
 #: Tasks sent to one GPU backend's own queue (``gpu_queue(backend_id)``), not routed by name.
 GPU_TASKS = (AGENT_LOAD, AGENT_UNLOAD)

@@ -90,6 +90,15 @@ def sweep_backends(runtime: Runtime) -> bool:
     return True
 
 
+def sweep_idle_endpoints(runtime: Runtime) -> bool:
+    """Scale to zero: ask the loading service to unload idle endpoints (when the setting is on)."""
+    if runtime.settings.endpoint_idle_seconds <= 0:
+        return False
+    with runtime.unit_of_work() as session:
+        outbox.enqueue(session, names.LOADING_IDLE_SWEEP)
+    return True
+
+
 class Housekeeper:
     """A background thread: relays the outbox and reconciles, until stopped."""
 
@@ -115,6 +124,7 @@ class Housekeeper:
                     reconcile_once(self.runtime)
                     sweep_backends(self.runtime)
                     self.prune_outbox()
+                    sweep_idle_endpoints(self.runtime)
                     next_reconcile = time.monotonic() + settings.reconcile_interval_seconds
                 if settings.blob_gc_interval_seconds > 0 and time.monotonic() >= next_gc:
                     next_gc = time.monotonic() + settings.blob_gc_interval_seconds

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from xerotier.db.models import Endpoint, Model
 from xerotier.domain.lifecycle import SERVABLE
+from xerotier.domain.rollout import is_serving
 from xerotier.domain.tiers import check_tier_allows, parse_tier
 from xerotier.errors import InvalidInput, NotFound
 from xerotier.queue import names, outbox
@@ -30,7 +31,22 @@ _SERVABLE = sorted(s.value for s in SERVABLE)
 @dataclass(frozen=True)
 class ResolvedEndpoint:
     endpoint: Endpoint
-    model: Model | None  # the version it serves now (None: no servable version left)
+    model: Model | None  # the version it follows: the latest servable (None: none left)
+    serving: Model | None = None  # the version whose load answers requests now (set on an ack)
+    rolling_to: Model | None = None  # the version being loaded to replace it (or that failed to)
+
+
+def _resolved(session: Session, endpoint: Endpoint) -> ResolvedEndpoint:
+    def get(model_id: uuid.UUID | None) -> Model | None:
+        return session.get(Model, model_id) if model_id is not None else None
+
+    serving = get(endpoint.serving_model_id) if is_serving(endpoint.status) else None
+    return ResolvedEndpoint(
+        endpoint,
+        resolve(session, endpoint.model_project_id, endpoint.model_name),
+        serving,
+        get(endpoint.target_model_id),
+    )
 
 
 def lock_model_name(session: Session, project_id: str, name: str) -> list[Model]:
@@ -114,7 +130,7 @@ def list_endpoints(runtime: Runtime, project_id: str, limit: int = 200) -> list[
             .order_by(Endpoint.created_at.desc(), Endpoint.id)
             .limit(limit)
         ).all()
-        return [ResolvedEndpoint(e, resolve(session, e.model_project_id, e.model_name)) for e in rows]
+        return [_resolved(session, e) for e in rows]
 
 
 def get_endpoint(runtime: Runtime, project_id: str, endpoint_id: uuid.UUID) -> ResolvedEndpoint:
@@ -122,7 +138,7 @@ def get_endpoint(runtime: Runtime, project_id: str, endpoint_id: uuid.UUID) -> R
         endpoint = session.get(Endpoint, endpoint_id)
         if endpoint is None or endpoint.project_id != project_id or endpoint.deleted_at is not None:
             raise NotFound(ENDPOINT_NOT_FOUND)
-        return ResolvedEndpoint(endpoint, resolve(session, endpoint.model_project_id, endpoint.model_name))
+        return _resolved(session, endpoint)
 
 
 def delete_endpoint(runtime: Runtime, project_id: str, endpoint_id: uuid.UUID) -> Endpoint:

@@ -41,6 +41,12 @@ def endpoint_json(item: ResolvedEndpoint) -> dict[str, Any]:
         "tier": e.tier,
         "status": e.status,
         "statusReason": e.status_reason,
+        # what answers requests now (null until a load is acknowledged) and what it rolls to
+        "servingModelId": str(item.serving.id) if item.serving is not None else None,
+        "servingVersion": item.serving.version if item.serving is not None else None,
+        "rollingToModelId": str(item.rolling_to.id) if item.rolling_to is not None else None,
+        "rollingToVersion": item.rolling_to.version if item.rolling_to is not None else None,
+        "lastRequestAt": _time(e.last_request_at),
         "createdAt": _time(e.created_at),
         "deletedAt": _time(e.deleted_at),
     }

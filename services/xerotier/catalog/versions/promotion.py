@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from xerotier.catalog.models.listing import like_prefix
 from xerotier.db.latest import lock_name, lock_name_of, resolve_latest
 from xerotier.db.lookups import get_owned
-from xerotier.db.models import LifecycleEventRow, Model
+from xerotier.db.models import Endpoint, LifecycleEventRow, Model
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
 from xerotier.domain.semver import Version
@@ -34,6 +34,7 @@ from xerotier.domain.versioning import (
     promotion_outcome,
 )
 from xerotier.errors import Conflict, NotFound
+from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
 
 _MODELS = cast(Table, Model.__table__)
@@ -138,7 +139,24 @@ def move_latest(
             "created_at": now,
         },
     )
+    _roll_out(session, target.project_id, target.name)
     return promoted
+
+
+def _roll_out(session: Session, project_id: str, name: str) -> None:
+    """Endpoints follow the latest: when any follows this name, the loading service rolls them out
+    (in the pointer's transaction, so a promote that rolls back sends nothing)."""
+    followed = session.scalar(
+        select(
+            exists().where(
+                Endpoint.model_project_id == project_id,
+                Endpoint.model_name == name,
+                Endpoint.deleted_at.is_(None),
+            )
+        )
+    )
+    if followed:
+        outbox.enqueue(session, names.LOADING_FOLLOW, model_project_id=project_id, model_name=name)
 
 
 def _sync_latest_flags(session: Session, target: Model | Row[Any], now: datetime) -> None:

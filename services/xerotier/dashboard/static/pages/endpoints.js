@@ -22,14 +22,16 @@ export async function endpointsPage(ui) {
       ui.error(err);
     }
   };
-  const endpointName = new Map(endpoints.map((e) => [e.id, `${e.modelName} ${e.version ?? ""}`]));
+  const endpointName = new Map(endpoints.map((e) => [e.id, `${e.modelName} ${e.servingVersion ?? e.version ?? ""}`]));
   ui.render(
     h("h1", {}, "Endpoints and backends"),
     table(
       "Endpoints",
       [
         ["Model", (e) => (e.modelId ? h("a", { href: `#/models/${e.modelId}` }, e.modelName) : e.modelName)],
-        ["Version", (e) => e.version ?? "—"],
+        ["Follows", (e) => e.version ?? "—"],
+        ["Serving", (e) => e.servingVersion ?? "—"],
+        ["Rolling to", (e) => e.rollingToVersion ?? "—"],
         ["Tier", (e) => e.tier],
         ["Status", (e) => badge(e.status)],
         ["Reason", (e) => e.statusReason ?? ""],
@@ -70,7 +72,7 @@ export async function endpointsPage(ui) {
   sizeBars(ui.main);
   ui.every(5000, async () => {
     const now = await get("/endpoints").catch(() => null);
-    const key = (list) => list.map((e) => `${e.id}:${e.status}`).join();
+    const key = (list) => list.map((e) => `${e.id}:${e.status}:${e.servingVersion}:${e.rollingToVersion}`).join();
     if (now && key(now.endpoints) !== key(endpoints)) ui.go("#/endpoints");
   });
 }
