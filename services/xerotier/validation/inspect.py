@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from xerotier.errors import ValidationFailed
-from xerotier.validation import metadata, shards
-from xerotier.validation.pickle_scan import GGUF_MAGIC, ZIP_MAGIC, scan_checkpoint
+from xerotier.validation import file_scan, metadata, shards
 from xerotier.validation.safetensors_header import SafetensorsHeader, parse_many, read_raw_header
 
 MAX_PROBLEMS = 10
 MAX_HELD_HEADER_BYTES = 64 * 1024 * 1024  # raw safetensors headers held before checking them
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_TEXT_BYTES = 4 * 1024 * 1024
+#: Files that must be PyTorch checkpoints or pickles (strict scan); every other file is sniffed.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-#: Files that are never weights nor pickles (not sniffed).
-TEXT_SUFFIXES = (".json", ".md", ".txt", ".jinja", ".model", ".tiktoken", ".py", ".gitattributes", ".yaml")
+#: Text files: they must decode as UTF-8 (``.json`` files must parse as JSON).
+UTF8_SUFFIXES = (".md", ".txt", ".jinja", ".tiktoken", ".py", ".gitattributes", ".yaml", ".yml")
+TEXT_SUFFIXES = (".json", *UTF8_SUFFIXES)
 ROOT_JSON = (
     "config.json",
     "generation_config.json",
@@ -105,26 +106,8 @@ def inspect_checkpoint(
                 problems.add(
                     f"{ref.path}: GGUF files are not a supported format (upload safetensors, bin or exl2)"
                 )
-            elif "/" not in ref.path and name in ROOT_JSON:
-                json_docs[name] = _read_json(ref, open_file)
-            elif "/" not in ref.path and name in ("README.md", "chat_template.jinja"):
-                text = _read_text(ref, open_file)
-                if name == "README.md":
-                    docs.readme = text
-                else:
-                    docs.chat_template = (name, text)
-            elif "/" not in ref.path and name in MARKER_FILES:
-                docs.sentence_transformers |= name != "measurement.json"
-                docs.exl2_measurement |= name == "measurement.json"
-            elif lowered.endswith(PICKLE_SUFFIXES) or (
-                not lowered.endswith(TEXT_SUFFIXES) and _sniff(ref, open_file)
-            ):
-                with open_file(ref) as stream:
-                    scan = scan_checkpoint(stream, ref.size, ref.path)
-                pickled.append(ref.path)
-                imports.update(f"{module}.{attr}" for module, attr in scan.globals)
-                if "/" not in ref.path and scan.tensors:  # root weights; not original/ copies
-                    docs.pickle_parameters = (docs.pickle_parameters or 0) + scan.parameter_count()
+            else:
+                _inspect_other(ref, name, lowered, open_file, docs, json_docs, pickled, imports)
         except ValidationFailed as failure:
             problems.add(failure.message)
     _parse(raw_headers, headers, problems)
@@ -168,13 +151,44 @@ def _format(headers: dict[str, SafetensorsHeader]) -> str:
     return "safetensors" if headers else "bin"
 
 
-def _sniff(ref: FileRef, open_file: Opener) -> bool:
-    """Whether a file of another name is a pickle, a zip (torch archive) or GGUF by its first bytes."""
-    if ref.size < 2:
-        return False
+def _inspect_other(
+    ref: FileRef,
+    name: str,
+    lowered: str,
+    open_file: Opener,
+    docs: metadata.Documents,
+    json_docs: dict[str, dict[str, Any]],
+    pickled: list[str],
+    imports: set[str],
+) -> None:
+    """Any file but safetensors and GGUF: its content is sniffed for pickles whatever its name, and
+    text files must read as what their suffix says."""
     with open_file(ref) as stream:
-        head = stream.read(4)
-    return head in (ZIP_MAGIC, GGUF_MAGIC) or (head[:1] == b"\x80" and 2 <= head[1] <= 5)
+        scan = file_scan.scan_file(stream, ref.size, ref.path, checkpoint=lowered.endswith(PICKLE_SUFFIXES))
+    checkpoint = lowered.endswith(PICKLE_SUFFIXES) or bool(scan.tensors)
+    if checkpoint and scan.streams:  # weights; a sniffed pickle only reports its imports
+        pickled.append(ref.path)
+    if scan.globals:
+        imports.update(f"{module}.{attr}" for module, attr in scan.globals)
+        if "/" not in ref.path and scan.tensors:  # root weights; not original/ copies
+            docs.pickle_parameters = (docs.pickle_parameters or 0) + scan.parameter_count()
+    if "/" not in ref.path and name in ROOT_JSON:
+        json_docs[name] = _read_json(ref, open_file)
+    elif "/" not in ref.path and name in ("README.md", "chat_template.jinja"):
+        text = _read_text(ref, open_file)
+        if name == "README.md":
+            docs.readme = text
+        else:
+            docs.chat_template = (name, text)
+    elif lowered.endswith(".json"):
+        with open_file(ref) as stream:
+            file_scan.check_json_file(stream, ref.size, ref.path, MAX_JSON_BYTES)
+    elif lowered.endswith(UTF8_SUFFIXES):
+        with open_file(ref) as stream:
+            file_scan.check_utf8(stream, ref.path)
+    if "/" not in ref.path and name in MARKER_FILES:
+        docs.sentence_transformers |= name != "measurement.json"
+        docs.exl2_measurement |= name == "measurement.json"
 
 
 def _read_bounded(ref: FileRef, open_file: Opener, cap: int) -> bytes:
