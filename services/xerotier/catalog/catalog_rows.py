@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, select
 
 from xerotier.db.json_sql import row_object_text
 from xerotier.db.models import Model
+from xerotier.domain.storable import finite_or_none, sanitized
 
 #: JSON field → column, in response order.
 FIELDS: dict[str, Any] = {
@@ -79,7 +80,9 @@ def entry_json(row: Mapping[str, Any]) -> dict[str, Any]:
     for field in _TIMES:
         if entry[field] is not None:
             entry[field] = entry[field].isoformat()
-    extra = entry.pop("extraMetadata") or {}
+    for field in _FLOATS:  # a non-finite value stored before the checks reads as null, never a 500
+        entry[field] = finite_or_none(entry[field])
+    extra = sanitized(entry.pop("extraMetadata") or {})
     entry["modelType"] = extra.get("modelType")
     entry["architectures"] = extra.get("architectures")
     entry["extraMetadata"] = extra  # the manifest: metadata only, never storage locations

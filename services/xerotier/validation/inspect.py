@@ -13,9 +13,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from xerotier.domain import storable
 from xerotier.errors import ValidationFailed
 from xerotier.validation import file_scan, metadata, shards
 from xerotier.validation.safetensors_header import SafetensorsHeader, parse_many, read_raw_header
+from xerotier.validation.text import clean
 
 MAX_PROBLEMS = 10
 MAX_HELD_HEADER_BYTES = 64 * 1024 * 1024  # raw safetensors headers held before checking them
@@ -130,12 +132,47 @@ def inspect_checkpoint(
         raise
     if imports:
         found.extra["pickleImports"] = sorted(imports)
+    try:
+        check_storable(found)
+    except storable.NotStorable as exc:
+        problems.add(f"{_COLUMN_SOURCES.get(exc.where, 'metadata')}: {exc}")
+        problems.raise_if_any()
     if fmt == "exl2" and found.pre_quantization_method != "exl2":
         problems.add(
             "format is exl2 but no exl2 tensors (q_weight, q_invperm) or quantization_config were found"
         )
         problems.raise_if_any()
     return Inspection(found, headers)
+
+
+#: column → (bits of an integer column, None for a float), and the file its value comes from
+_COLUMNS: dict[str, int | None] = {
+    "size_bytes": 64,
+    "parameter_count": 64,
+    "context_length": 32,
+    "num_experts": 32,
+    "num_experts_per_tok": 32,
+    "default_temperature": None,
+    "default_top_p": None,
+    "pre_quantization_bits": None,
+}
+_COLUMN_SOURCES = {
+    "context_length": "config.json",
+    "num_experts": "config.json",
+    "num_experts_per_tok": "config.json",
+    "default_temperature": "generation_config.json",
+    "default_top_p": "generation_config.json",
+    "pre_quantization_bits": "config.json (quantization_config) or its quantize_config.json",
+    "parameter_count": "the weights' headers",
+}
+
+
+def check_storable(found: metadata.ExtractedMetadata) -> None:
+    """Every value fits its column (PostgreSQL INTEGER is 32-bit) and every number is finite."""
+    values = found.as_values(set_workload_type=False)
+    for column, bits in _COLUMNS.items():
+        storable.check_column(column, values.get(column), bits)
+    storable.check_tree(found.extra, "extraMetadata")
 
 
 def _parse(
@@ -201,12 +238,16 @@ def _read_bounded(ref: FileRef, open_file: Opener, cap: int) -> bytes:
 def _read_json(ref: FileRef, open_file: Opener) -> dict[str, Any]:
     raw = _read_bounded(ref, open_file, MAX_JSON_BYTES)
     try:
-        doc = json.loads(raw)
+        doc = storable.loads(raw)
+    except storable.NotStorable as exc:
+        raise ValidationFailed(f"{ref.path}: {exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
         raise ValidationFailed(f"{ref.path}: not valid JSON ({reason})") from None
     except RecursionError:
         raise ValidationFailed(f"{ref.path}: JSON nests too deeply") from None
+    except ValueError as exc:
+        raise ValidationFailed(f"{ref.path}: not valid JSON ({clean(str(exc), 80)})") from None
     if not isinstance(doc, dict):
         raise ValidationFailed(f"{ref.path}: not a JSON object")
     return doc
