@@ -20,7 +20,7 @@ from xerotier.domain.semver import DEFAULT_VERSION, Version
 from xerotier.errors import Conflict, InvalidInput, NotFound
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
-from xerotier.storage.blobs import StoredBlob
+from xerotier.storage.blobs import StagedBlob, StoredBlob
 from xerotier.upload.formats import FORMATS, check_format, detect_format
 
 WORKLOAD_TYPES = ("chat", "code", "reasoning", "embedding", "multilingual")
@@ -127,9 +127,14 @@ def _require_uploading(model: Model) -> None:
 
 
 def record_file(
-    runtime: Runtime, project_id: str, model_id: uuid.UUID, path: str, blob: StoredBlob
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, path: str, blob: StagedBlob | StoredBlob
 ) -> ModelFile:
-    """Attach ``blob`` at ``path`` (replacing a file sent before), counting the blob reference."""
+    """Attach ``blob`` at ``path`` (replacing a file sent before), counting the blob reference.
+
+    A staged blob is placed in the store while this transaction holds its row (``add_ref``: a row
+    lock on PostgreSQL, the write lock on SQLite): the collector deletes bytes only under the same
+    row, so it can never delete what this upload found stored or just stored (``collector``).
+    """
     with runtime.unit_of_work() as session:
         query = select(Model).where(Model.id == model_id)
         if session.get_bind().dialect.name == "postgresql":
@@ -144,6 +149,8 @@ def record_file(
         if previous is not None and previous.sha256 < blob.sha256:  # lock blob rows in digest order
             blob_refs.release_ref(session, previous.sha256)
         blob_refs.add_ref(session, blob.sha256, blob.size)
+        if not isinstance(blob, StoredBlob):
+            blob.place()  # under the blob row's lock
         if previous is not None:
             if previous.sha256 >= blob.sha256:
                 blob_refs.release_ref(session, previous.sha256)
@@ -160,16 +167,30 @@ def record_file(
     return row
 
 
-def store_stream(runtime: Runtime, stream: BinaryIO) -> StoredBlob:
-    """Copy a readable stream into the blob store (hashing it on the way); nothing kept on error."""
+def store_stream(runtime: Runtime, stream: BinaryIO) -> StagedBlob:
+    """Copy a readable stream next to the blob store (hashing it on the way); nothing kept on error.
+
+    The bytes are placed by ``record_file`` (or dropped by ``abort``).
+    """
     writer = runtime.blobs.writer(runtime.settings.max_file_size)
     try:
         while block := stream.read(runtime.settings.upload_chunk_bytes):
             writer.write(block)
-        return writer.commit()
+        return writer.stage()
     except BaseException:
         writer.abort()
         raise
+
+
+def store_and_record(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, path: str, stream: BinaryIO
+) -> ModelFile:
+    """``store_stream`` then ``record_file``; the staged bytes are dropped if recording fails."""
+    staged = store_stream(runtime, stream)
+    try:
+        return record_file(runtime, project_id, model_id, path, staged)
+    finally:
+        staged.abort()  # a no-op once placed
 
 
 def list_files(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[ModelFile]:

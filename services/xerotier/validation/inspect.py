@@ -8,8 +8,10 @@ most ``MAX_PROBLEMS`` of them; a file's first problem stops that file.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -23,6 +25,7 @@ MAX_PROBLEMS = 10
 MAX_HELD_HEADER_BYTES = 64 * 1024 * 1024  # raw safetensors headers held before checking them
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_TEXT_BYTES = 4 * 1024 * 1024
+SPOOL_IN_MEMORY = 16 * 1024 * 1024  # a non-seekable file is copied aside to be scanned
 #: Files that must be PyTorch checkpoints or pickles (strict scan); every other file is sniffed.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 #: Text files: they must decode as UTF-8 (``.json`` files must parse as JSON).
@@ -200,7 +203,7 @@ def _inspect_other(
 ) -> None:
     """Any file but safetensors and GGUF: its content is sniffed for pickles whatever its name, and
     text files must read as what their suffix says."""
-    with open_file(ref) as stream:
+    with open_file(ref) as raw, _seekable(raw) as stream:
         scan = file_scan.scan_file(stream, ref.size, ref.path, checkpoint=lowered.endswith(PICKLE_SUFFIXES))
     checkpoint = lowered.endswith(PICKLE_SUFFIXES) or bool(scan.tensors)
     if checkpoint and scan.streams:  # weights; a sniffed pickle only reports its imports
@@ -226,6 +229,18 @@ def _inspect_other(
     if "/" not in ref.path and name in MARKER_FILES:
         docs.sentence_transformers |= name != "measurement.json"
         docs.exl2_measurement |= name == "measurement.json"
+
+
+@contextmanager
+def _seekable(stream: BinaryIO) -> Iterator[BinaryIO]:
+    """``stream`` itself when it can seek (local blobs); else a spooled copy (an S3 body)."""
+    if stream.seekable():
+        yield stream
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as copy:
+        shutil.copyfileobj(stream, copy, 1 << 20)
+        copy.seek(0)
+        yield copy  # type: ignore[misc]
 
 
 def _read_bounded(ref: FileRef, open_file: Opener, cap: int) -> bytes:
