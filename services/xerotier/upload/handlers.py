@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from xerotier.db import blob_refs
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
+from xerotier.domain.names import check_model_name
+from xerotier.domain.paths import normalize_model_path
 from xerotier.domain.semver import DEFAULT_VERSION, Version
 from xerotier.errors import Conflict, InvalidInput, NotFound
 from xerotier.queue import names, outbox
@@ -24,7 +27,6 @@ from xerotier.storage.blobs import StagedBlob, StoredBlob
 from xerotier.upload.formats import FORMATS, check_format, detect_format
 
 WORKLOAD_TYPES = ("chat", "code", "reasoning", "embedding", "multilingual")
-MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,7 @@ class NewModel:
 
 
 def _check_new_model(spec: NewModel) -> None:
-    name = spec.name.strip() if isinstance(spec.name, str) else ""
-    if not name or len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
-        raise InvalidInput(f"Invalid model name: 1 to {MAX_NAME_LENGTH} printable characters required")
+    check_model_name(spec.name)
     Version.parse(spec.version)
     if spec.format is not None and spec.format not in FORMATS:
         raise InvalidInput(f"Invalid format '{spec.format}': expected one of {', '.join(FORMATS)}")
@@ -69,7 +69,7 @@ def create_model(
     ``source`` records where the files come from; ``then`` writes tasks in the same transaction.
     """
     _check_new_model(spec)
-    name = spec.name.strip()
+    name = check_model_name(spec.name)
     now = datetime.now(UTC)
     try:
         with runtime.unit_of_work() as session:
@@ -135,6 +135,7 @@ def record_file(
     lock on PostgreSQL, the write lock on SQLite): the collector deletes bytes only under the same
     row, so it can never delete what this upload found stored or just stored (``collector``).
     """
+    path = normalize_model_path(path)  # every source: the API, bucket keys, Hub snapshots
     with runtime.unit_of_work() as session:
         query = select(Model).where(Model.id == model_id)
         if session.get_bind().dialect.name == "postgresql":
@@ -143,6 +144,7 @@ def record_file(
         if model is None or model.project_id != project_id:
             raise NotFound("Model not found")
         _require_uploading(model)
+        _check_no_twin(session, model_id, path)
         previous = session.scalar(
             select(ModelFile).where(ModelFile.model_id == model_id, ModelFile.path == path)
         )
@@ -165,6 +167,18 @@ def record_file(
         )
         session.add(row)
     return row
+
+
+def _check_no_twin(session: Session, model_id: uuid.UUID, path: str) -> None:
+    """Refuse a path equal to a stored one only once normalized (a row stored before NFC).
+
+    Only a non-ASCII path can have an NFD twin; ASCII paths (nearly all) cost nothing here.
+    """
+    if path.isascii():
+        return
+    for stored in session.scalars(select(ModelFile.path).where(ModelFile.model_id == model_id)):
+        if stored != path and unicodedata.normalize("NFC", stored) == path:
+            raise Conflict(f"File path {path!r} collides with {stored!r} once Unicode-normalized (NFC)")
 
 
 def store_stream(runtime: Runtime, stream: BinaryIO) -> StagedBlob:
