@@ -17,6 +17,7 @@ from xerotier.dashboard.mount import install_dashboard
 from xerotier.db.async_reads import AsyncReader, conninfo
 from xerotier.db.engine import is_postgres
 from xerotier.db.migrate import ensure_migrated
+from xerotier.gateway.body_limit import LimitRequestBody
 from xerotier.gateway.errors import install_error_handlers
 from xerotier.gateway.health import router as health_router
 from xerotier.gateway.keys_routes import router as keys_router
@@ -41,6 +42,12 @@ SERVICE_ROUTERS: list[APIRouter] = [
 ]
 
 
+def _body_limit(scope: dict, runtime: Runtime | None) -> int:
+    app = scope.get("app")
+    rt = getattr(getattr(app, "state", None), "runtime", None) or runtime or get_runtime()
+    return rt.settings.max_json_body_bytes
+
+
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +70,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(AnswerAfterVerification)  # inside the observability middleware
     install_observability(app)
+    # outermost: a body too large is answered before any other middleware or route reads it
+    app.add_middleware(LimitRequestBody, limit_of=lambda scope: _body_limit(scope, runtime))
     app.include_router(health_router)
     for router in SERVICE_ROUTERS:
         app.include_router(router, prefix="/v1")

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from xerotier.db import blob_refs
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
@@ -210,8 +210,14 @@ def store_and_record(
 def list_files(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[ModelFile]:
     with runtime.session_factory() as session:
         owned_model(session, model_id, project_id)
+        # the tensor index (``header``, up to the size of a safetensors header) is never loaded here
         return list(
-            session.scalars(select(ModelFile).where(ModelFile.model_id == model_id).order_by(ModelFile.path))
+            session.scalars(
+                select(ModelFile)
+                .options(defer(ModelFile.header))
+                .where(ModelFile.model_id == model_id)
+                .order_by(ModelFile.path)
+            )
         )
 
 

@@ -39,7 +39,13 @@ def validate_model(runtime: Runtime, model_id: uuid.UUID) -> str:
         )
 
     try:
-        found = inspect_checkpoint(files, lambda ref: runtime.blobs.open(ref.key), fmt, name)
+        found = inspect_checkpoint(
+            files,
+            lambda ref: runtime.blobs.open(ref.key),
+            fmt,
+            name,
+            max_tensors=runtime.settings.max_safetensors_tensors,
+        )
     except ValidationFailed as failure:
         return _fail(runtime, model_id, failure.message)
     except _CONTENT_ERRORS as exc:  # a file no rule caught yet: the content's fault, not transient
