@@ -143,9 +143,8 @@ class OpReader:
         if desc is None:
             return Op(info.name, None, pos, pos + 1)
         if desc.n >= 0:
-            raw = self._need(desc.n)
-            value = desc.reader(io.BytesIO(raw))
-            return Op(info.name, value, pos, self.pos)
+            fixed = desc.reader(io.BytesIO(self._need(desc.n)))
+            return Op(info.name, fixed, pos, self.pos)
         if desc.n == pickletools.UP_TO_NEWLINE:
             return self._newline_argument(info, pos)
         fmt, width = _LEN_FORMATS[desc.n]
