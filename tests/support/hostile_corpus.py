@@ -258,7 +258,7 @@ def _hostile(folder: Path) -> list[tuple[Case, bytes]]:
             ]
         ),
         "duplicate member names",
-        (),
+        ("torch",),
         "twice",
     )
     add(
@@ -272,7 +272,7 @@ def _hostile(folder: Path) -> list[tuple[Case, bytes]]:
             ]
         ),
         "case-colliding member names",
-        (),
+        ("torch",),
         "differ only in case",
     )
     add(
@@ -430,6 +430,51 @@ def _hostile(folder: Path) -> list[tuple[Case, bytes]]:
         "an INT genops cannot read but the unpickler can, then a payload",
         ("pickle",),
         "imports os.system",
+    )
+    garbage = (
+        pickle.dumps(_Run(cmd("payload-then-garbage")), protocol=2)[:-1] + b"\xff\xfe not a pickle any more"
+    )
+    add(
+        "payload-then-garbage",
+        "model.pkl",
+        garbage,
+        "payload, then bytes genops cannot read (the unpickler has already run it)",
+        ("pickle",),
+        "imports posix.system",
+    )
+    crc = bytearray(_torch_save(_Run(cmd("zip-bad-crc"))))
+    central = bytes(crc).index(b"PK\x01\x02")
+    crc[central + 16] ^= 0xFF  # data.pkl's CRC in the central directory (torch writes descriptors)
+    add(
+        "zip-bad-crc",
+        "pytorch_model.bin",
+        bytes(crc),
+        "zip whose CRC Python's zipfile rejects (torch's reader does not check it)",
+        ("torch",),
+        "unreadable zip member",
+    )
+
+    class _Call:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            import subprocess
+
+            return (subprocess.call, (["touch", str(folder / "ran-subprocess")],))
+
+    add(
+        "subprocess",
+        "optimizer.pt",
+        pickle.dumps(_Call(), protocol=4),
+        "subprocess.call, protocol 4",
+        ("torch", "pickle"),
+        "imports subprocess.call",
+    )
+    add(
+        "ext-code",
+        "pytorch_model.bin",
+        b"\x80\x02\x82\x01)R.",
+        "copyreg extension code",
+        (),
+        "copyreg extension code",
     )
     return cases
 
