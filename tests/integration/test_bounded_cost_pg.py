@@ -145,3 +145,45 @@ def test_healthz_stays_fast_while_costly_requests_are_in_flight(server):
         f"{done['requests']} costly requests meanwhile"
     )
     assert p99 < 0.100, f"/healthz p99 {p99 * 1000:.1f} ms (median {statistics.median(latencies) * 1000:.1f})"
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_the_diff_never_reads_the_index_of_a_shard_both_versions_share(request, backend):
+    runtime: Runtime = request.getfixturevalue("pg_runtime" if backend == "postgresql" else "sqlite_runtime")
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    project_id, key = new_project(runtime, "diff")
+    shard, config_a, config_b = uuid.uuid4().hex * 2, uuid.uuid4().hex * 2, uuid.uuid4().hex * 2
+    index = {f"t{i}": {"dtype": "F16", "shape": [1]} for i in range(1000)}
+    ids = []
+    for version, config in (("1.0.0", config_a), ("2.0.0", config_b)):
+        model_id = add_model(
+            runtime, project_id, "shared-shard", version=version, is_latest=version == "2.0.0"
+        )
+        ids.append(model_id)
+        with runtime.unit_of_work() as session:
+            for path, sha, header in (("model.safetensors", shard, index), ("config.json", config, None)):
+                blob_refs.add_ref(session, sha, 1)
+                session.add(
+                    ModelFile(
+                        model_id=uuid.UUID(model_id),
+                        path=path,
+                        size_bytes=1,
+                        sha256=sha,
+                        header=header,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+    with runtime.unit_of_work() as session:  # the shared shard's stored index, made unreadable
+        session.execute(
+            update(ModelFile).where(ModelFile.sha256 == shard).values(header={"t0": "not an entry"})
+        )
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+        client.headers["Authorization"] = f"Bearer {key}"
+        response = client.get(f"/v1/models/{ids[1]}/versions/diff", params={"from": "1.0.0", "to": "2.0.0"})
+    assert response.status_code == 200, response.text
+    diff = response.json()
+    assert [c["path"] for c in diff["files"]["changed"]] == ["config.json"]
+    assert diff["tensors"]["added"] == diff["tensors"]["removed"] == diff["tensors"]["changed"] == []
+    assert diff["tensors"]["headersAvailable"] is True

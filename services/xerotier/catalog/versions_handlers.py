@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Row, Select, bindparam, insert, or_, select
+from sqlalchemy import Row, Select, Text, and_, bindparam, cast, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -272,9 +272,35 @@ def history(runtime: Runtime, project_id: str, model_id: uuid.UUID, limit: int =
         )
 
 
-def _files(session: Session, model_id: uuid.UUID) -> Files:
-    rows = session.scalars(select(ModelFile).where(ModelFile.model_id == model_id))
-    return {row.path: (row.sha256, row.header) for row in rows}
+def _digests(session: Session, model_id: uuid.UUID) -> dict[str, tuple[str, bool]]:
+    """path → (sha256, whether a tensor index is stored), without reading any index."""
+    indexed = and_(ModelFile.header.is_not(None), cast(ModelFile.header, Text) != "null")
+    rows = session.execute(
+        select(ModelFile.path, ModelFile.sha256, indexed).where(ModelFile.model_id == model_id)
+    )
+    return {path: (sha, bool(has)) for path, sha, has in rows}
+
+
+def _files(
+    session: Session, model_id: uuid.UUID, digests: dict[str, tuple[str, bool]], skip: set[str]
+) -> Files:
+    """The tensor indexes of the files whose content is not in ``skip``: a blob present in both
+    versions holds the same tensors on both sides, so its index (up to 100 MB) is never read."""
+    wanted = [path for path, (sha, has) in digests.items() if has and sha not in skip]
+    headers: dict[str, Any] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        headers.update(
+            session.execute(
+                select(ModelFile.path, ModelFile.header).where(
+                    ModelFile.model_id == model_id, ModelFile.path.in_(chunk)
+                )
+            ).all()
+        )
+    return {
+        path: (sha, headers.get(path) if sha not in skip else ({} if has else None))
+        for path, (sha, has) in digests.items()
+    }
 
 
 def diff(
@@ -285,8 +311,13 @@ def diff(
         anchor = owned(session, model_id, project_id)
         old = find_version(session, project_id, anchor.name, from_version)
         new = find_version(session, project_id, anchor.name, to_version)
+        old_digests, new_digests = _digests(session, old.id), _digests(session, new.id)
+        shared = {sha for sha, _ in old_digests.values()} & {sha for sha, _ in new_digests.values()}
         result = diff_versions(
-            model_json(old), _files(session, old.id), model_json(new), _files(session, new.id)
+            model_json(old),
+            _files(session, old.id, old_digests, shared),
+            model_json(new),
+            _files(session, new.id, new_digests, shared),
         )
         result["fromVersionId"], result["toVersionId"] = str(old.id), str(new.id)
         return result
