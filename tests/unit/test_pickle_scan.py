@@ -171,3 +171,13 @@ def test_a_zip_member_named_in_upper_case_is_scanned():
         pickles.torch_state_dict(STATE), {"archive/X.PKL": pickles.payload("os", "system")}
     )
     assert "archive/X.PKL: pickle imports os.system" in refused(blob)
+
+
+def test_sniffed_text_whose_first_line_reads_as_an_unimportable_global_is_not_a_pickle():
+    from xerotier.validation.file_scan import scan_file
+
+    text = b"cuda notes\nsee the kernels, then: os\nsystem\n"  # the unpickler fails at the import
+    assert scan_file(io.BytesIO(text), len(text), "NOTES", checkpoint=False).streams == 0
+    hostile = b"cos\nsystem\n(S'id'\ntR."
+    with pytest.raises(ValidationFailed, match=r"imports os\.system"):
+        scan_file(io.BytesIO(hostile), len(hostile), "NOTES", checkpoint=False)

@@ -175,6 +175,10 @@ class _Mark:
     pass
 
 
+class _Unimportable(Exception):
+    """Sniff mode: an import every unpickler fails on (not a dotted identifier): it stops there."""
+
+
 class _Malformed(Exception):
     """The simulated stack cannot follow (strict: refuse; sniff: forget the stack, keep walking)."""
 
@@ -340,6 +344,8 @@ class _Simulator:
         return tuple(items)
 
     def _check_global(self, module: str, attr: str) -> None:
+        if not self.strict and not (_dotted(module) and _dotted(attr)):
+            raise _Unimportable  # find_class raises: nothing after this opcode runs
         self.found.add((module, attr))
         if (module, attr) not in ALLOWED_GLOBALS:
             raise _reject(
@@ -347,6 +353,10 @@ class _Simulator:
                 f"pickle imports {clean(module, 100)}.{clean(attr, 100)}, "
                 "which is not allowed in a checkpoint",
             )
+
+
+def _dotted(name: str) -> bool:
+    return bool(name) and all(part.isidentifier() for part in name.split("."))
 
 
 _OPS = {op.name: op for op in pickletools.opcodes}
@@ -433,7 +443,7 @@ def sniff_stream(data: BinaryIO, size: int, file: str) -> tuple[set[tuple[str, s
                 ends.append(op.end)
                 sim.stack.clear()  # a loader may call load() again: the next pickle starts here
                 sim.memo.clear()
-    except Truncated:
+    except (Truncated, _Unimportable):
         pass
     return sim.found, ends, reader.pos
 
