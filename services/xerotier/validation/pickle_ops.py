@@ -81,7 +81,7 @@ class OpReader:
             raise Truncated
         try:
             raw = self.data.read(n)
-        except (OSError, EOFError, ValueError):  # a corrupt compressed stream: the loader stops too
+        except Exception:  # a corrupt compressed stream (zlib.error, LZMAError …): the loader stops too
             raise Truncated from None
         self.pos += len(raw)
         if len(raw) != n:
@@ -91,7 +91,7 @@ class OpReader:
     def _readline(self) -> bytes:
         try:
             line = self.data.readline(min(MAX_LINE, max(self.size - self.pos, 0)))
-        except (OSError, EOFError, ValueError):
+        except Exception:  # as in _need
             raise Truncated from None
         self.pos += len(line)
         return line
@@ -149,7 +149,9 @@ class OpReader:
             return self._newline_argument(info, pos)
         fmt, width = _LEN_FORMATS[desc.n]
         (length,) = struct.unpack(fmt, self._need(width))
-        if length < 0:
+        if length < 0:  # both unpicklers raise ("negative byte count"): a stop when sniffing
+            if not self.strict:
+                raise Truncated
             raise _reject(self.file, f"pickle opcode {info.name} at byte {pos} has a negative length")
         raw = self._need(length)
         end = self.pos

@@ -254,7 +254,9 @@ class _Simulator:
         except _Malformed as exc:
             if self.strict:
                 raise _reject(self.file, f"malformed pickle: {exc}") from None
-            self.stack.clear()  # sniff: the unpickler probably fails here; keep looking anyway
+            # sniff: the simulated stack has exactly the unpickler's depth (every opcode read is
+            # simulated), so an underflow here is the unpickler's own "stack underflow": it stops
+            raise _Unimportable from None
 
     def _step(self, op: Op) -> None:
         name, arg, stack = op.name, op.arg, self.stack
@@ -266,8 +268,12 @@ class _Simulator:
                 return
         elif name == "STACK_GLOBAL":
             if len(stack) < 2:
+                if not self.strict:
+                    raise _Malformed("STACK_GLOBAL on a short stack")
                 raise _reject(self.file, "pickle imports a global its stack cannot name (STACK_GLOBAL)")
             attr, module = stack.pop(), stack.pop()
+            if not self.strict and (_surely_not_str(module) or _surely_not_str(attr)):
+                raise _Unimportable  # "STACK_GLOBAL requires str": the unpickler stops here
             if not isinstance(module, str) or not isinstance(attr, str):
                 raise _reject(
                     self.file, "pickle imports a global whose name is computed at load time (STACK_GLOBAL)"
@@ -276,6 +282,8 @@ class _Simulator:
             stack.append(_Ref(module, attr))
             return
         elif name in ("EXT1", "EXT2", "EXT4"):
+            if not self.strict:  # copyreg's registry is empty unless a program fills it: a stop
+                raise _Unimportable
             raise _reject(
                 self.file, f"pickle uses a copyreg extension code ({name}), which can import anything"
             )
@@ -353,6 +361,10 @@ class _Simulator:
                 f"pickle imports {clean(module, 100)}.{clean(attr, 100)}, "
                 "which is not allowed in a checkpoint",
             )
+
+
+def _surely_not_str(value: object) -> bool:
+    return value is _MARK or isinstance(value, int | tuple | _Ref | _Persisted)
 
 
 def _dotted(name: str) -> bool:
