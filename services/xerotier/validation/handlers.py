@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import lzma
+import struct
 import uuid
+import zlib
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
@@ -60,7 +63,18 @@ def validate_model(runtime: Runtime, model_id: uuid.UUID) -> str:
 
 
 #: Raised by parsing untrusted content; never by a database or a blob store being unavailable.
-_CONTENT_ERRORS = (ValueError, ArithmeticError, RecursionError, TypeError, KeyError, IndexError)
+_CONTENT_ERRORS = (
+    ValueError,
+    ArithmeticError,
+    RecursionError,
+    TypeError,
+    KeyError,
+    IndexError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    lzma.LZMAError,
+)
 
 
 def _fail(runtime: Runtime, model_id: uuid.UUID, message: str) -> str:
