@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Log level of every process.")
 
     max_file_size: int = Field(1 << 40, description="Largest accepted file, in bytes (1 TiB).")
+    max_json_body_bytes: int = Field(
+        4 << 20,
+        description="Largest request body other than a file upload, in bytes; larger ones are 413, unread.",
+    )
+    max_safetensors_tensors: int = Field(
+        200_000, description="Most tensors one safetensors header may list (its size is capped at 100 MB)."
+    )
     upload_deadline_seconds: int = Field(
         86_400, description="An upload not completed within this time ends in error."
     )

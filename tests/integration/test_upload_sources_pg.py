@@ -101,13 +101,13 @@ def test_bucket_events_out_of_order_and_duplicated_end_ready(api, upload_worker,
     client, _ = api
     folder = write_hf_folder(tmp_path / "hf")
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    prefix = "acme/tiny embed/1.0.0"
+    prefix = "acme/tiny-embed/1.0.0"
     marker = land(ingest_settings, "landing", f"{prefix}/_COMPLETE", json.dumps({"files": files}).encode())
     records = {f: land(ingest_settings, "landing", f"{prefix}/{f}", (folder / f).read_bytes()) for f in files}
     # the marker first, then the files in reverse order, one of them twice
     notify(client, marker)
     notify(client, *[records[f] for f in reversed(files[1:])])
-    model = wait_model(client, "tiny embed")
+    model = wait_model(client, "tiny-embed")
     assert model["status"] == "uploading"  # config.json (files[0]) has not landed yet
     notify(client, records[files[0]], records[files[0]])
     done = wait_for_status(client, model["id"], {"ready", "error"}, timeout=60)

@@ -125,3 +125,59 @@ def test_parameters_of_a_bin_checkpoint_are_counted_from_the_opcodes():
         result = scan(blob)
         assert len(result.tensors) == 4
         assert result.parameter_count() == 32 * 8 + 16 * 8
+
+
+def _framed(body: bytes) -> bytes:
+    return b"\x80\x04\x95" + len(body).to_bytes(8, "little") + body
+
+
+def test_a_stop_inside_a_longer_frame_is_refused():
+    # the unpickler resumes at the frame's end, not after STOP: the two views must not differ
+    blob = _framed(b"K\x01." + b"N." * 5000) + pickles.payload("os", "system", "id")
+    assert "is not the end of its frame" in refused(blob)
+
+
+def test_an_opcode_straddling_a_frame_end_is_refused():
+    blob = _framed(b"X\x05\x00\x00\x00ab") + b"cde."
+    assert "straddles the end of its frame" in refused(blob)
+
+
+def test_a_frame_opening_inside_a_frame_is_refused():
+    inner = b"\x95" + (2).to_bytes(8, "little") + b"N."
+    assert "opens inside another frame" in refused(_framed(inner + b"N."))
+
+
+def test_framed_pickles_from_pickle_dumps_pass():
+    import pickle
+
+    blob = pickle.dumps({"a": list(range(20_000)), "b": "x" * 70_000}, protocol=5)
+    assert scan(blob, "state.pkl").streams == 1
+
+
+def test_a_legacy_tar_checkpoint_is_refused():
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        info = tarfile.TarInfo("storages")
+        raw = pickles.payload("os", "system", "id")
+        info.size = len(raw)
+        tar.addfile(info, io.BytesIO(raw))
+    assert "tar archive" in refused(out.getvalue())
+
+
+def test_a_zip_member_named_in_upper_case_is_scanned():
+    blob = pickles.zip_checkpoint(
+        pickles.torch_state_dict(STATE), {"archive/X.PKL": pickles.payload("os", "system")}
+    )
+    assert "archive/X.PKL: pickle imports os.system" in refused(blob)
+
+
+def test_sniffed_text_whose_first_line_reads_as_an_unimportable_global_is_not_a_pickle():
+    from xerotier.validation.file_scan import scan_file
+
+    text = b"cuda notes\nsee the kernels, then: os\nsystem\n"  # the unpickler fails at the import
+    assert scan_file(io.BytesIO(text), len(text), "NOTES", checkpoint=False).streams == 0
+    hostile = b"cos\nsystem\n(S'id'\ntR."
+    with pytest.raises(ValidationFailed, match=r"imports os\.system"):
+        scan_file(io.BytesIO(hostile), len(hostile), "NOTES", checkpoint=False)

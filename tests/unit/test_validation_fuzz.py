@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from support import pickles
 from xerotier.errors import ValidationFailed
+from xerotier.validation.file_scan import scan_file
 from xerotier.validation.inspect import FileRef, inspect_checkpoint
 from xerotier.validation.pickle_scan import scan_checkpoint
 from xerotier.validation.safetensors_header import read_header
@@ -93,6 +94,22 @@ def test_random_bytes_to_the_pickle_scanner(blob):
             scan_checkpoint(io.BytesIO(candidate), len(candidate), "p.bin")
         except ValidationFailed as failure:
             assert failure.message.startswith("p.bin") and "\n" not in failure.message
+
+
+@FUZZ
+@given(
+    st.binary(max_size=512),
+    st.sampled_from(
+        [b"", b"x", b"ZF" + b"0" * 19, b"\x1f\x8b", b"BZh", b"]\x00", b"\x82", b"(", b"\x93NUMPY\x01\x00"]
+    ),
+)
+def test_random_bytes_to_the_sniff_of_any_file(blob, prefix):
+    """Any file, any first bytes (compressed, numpy, opcode-like): a clean refusal or a verdict."""
+    candidate = prefix + blob
+    try:
+        scan_file(io.BytesIO(candidate), len(candidate), "weights.dat", checkpoint=False)
+    except ValidationFailed as failure:
+        assert failure.message.startswith("weights.dat") and "\n" not in failure.message
 
 
 @FUZZ

@@ -18,6 +18,7 @@ from xerotier.dashboard.mount import install_dashboard
 from xerotier.db.migrate import ensure_migrated
 from xerotier.download.routes import router as download_router
 from xerotier.gateway.api_docs import install_api_docs
+from xerotier.gateway.body_limit import LimitRequestBody
 from xerotier.gateway.errors import install_error_handlers
 from xerotier.gateway.health import router as health_router
 from xerotier.gateway.keys_routes import router as keys_router
@@ -49,6 +50,12 @@ SERVICE_ROUTERS: list[APIRouter] = [
 ]
 
 
+def _body_limit(scope: dict, runtime: Runtime | None) -> int:
+    app = scope.get("app")
+    rt = getattr(getattr(app, "state", None), "runtime", None) or runtime or get_runtime()
+    return rt.settings.max_json_body_bytes
+
+
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,6 +76,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     install_observability(app)
     app.add_middleware(EncodedModelSegment)  # outermost: before any routing
+    # outermost: a body too large is answered before any other middleware or route reads it
+    app.add_middleware(LimitRequestBody, limit_of=lambda scope: _body_limit(scope, runtime))
     app.include_router(health_router)
     for router in SERVICE_ROUTERS:
         app.include_router(router, prefix="/v1")

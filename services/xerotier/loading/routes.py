@@ -20,7 +20,7 @@ router = APIRouter(tags=["loading"])
 
 
 class LoadPlanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     backendId: str | None = None
     gpu: str | None = Field(None, description="A GPU profile: T4, L4, A10G, A100-40GB, …, B200")

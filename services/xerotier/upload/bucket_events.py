@@ -94,7 +94,7 @@ def manifest_paths(raw: bytes) -> list[str] | None:
         return None
     try:
         doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: past the int digit limit
         raise InvalidInput("Completion marker is neither empty nor JSON") from None
     files = doc.get("files") if isinstance(doc, dict) else None
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):

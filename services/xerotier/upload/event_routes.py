@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,6 +11,7 @@ from xerotier.api.deps import Caller, get_caller, get_rt
 from xerotier.api.schemas import ModelOut, error_responses
 from xerotier.api.serialize import model_json
 from xerotier.db.models import Model
+from xerotier.domain import storable
 from xerotier.domain.semver import DEFAULT_VERSION
 from xerotier.errors import InvalidInput
 from xerotier.queue import names, outbox
@@ -35,8 +35,10 @@ async def upload_events(request: Request, caller: Caller = Depends(get_caller)) 
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidInput(f"Bucket notification larger than {MAX_EVENT_BYTES} bytes")
     try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        doc = storable.loads(raw)
+    except storable.NotStorable as exc:  # it is stored (the outbox): only storable numbers
+        raise InvalidInput(f"Invalid bucket notification: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidInput("Invalid bucket notification: body is not JSON") from None
     records = parse_notification(doc)
     runtime = get_rt(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from xerotier.db import blob_refs
 from xerotier.db.lookups import get_owned
@@ -19,16 +20,17 @@ from xerotier.db.model_refs import ensure_registered
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
 from xerotier.db.transitions import apply_transition
 from xerotier.domain.lifecycle import LifecycleEvent, ModelStatus
+from xerotier.domain.names import check_model_name
+from xerotier.domain.paths import normalize_model_path
 from xerotier.domain.semver import DEFAULT_VERSION, Version
 from xerotier.errors import Conflict, InvalidInput
 from xerotier.queue import names, outbox
 from xerotier.runtime import Runtime
-from xerotier.storage.blobs import StoredBlob
+from xerotier.storage.blobs import StagedBlob, StoredBlob
 from xerotier.upload.batch import Member
 from xerotier.upload.formats import FORMATS, check_format, detect_format, unknown_format_message
 
 WORKLOAD_TYPES = ("chat", "code", "reasoning", "embedding", "multilingual")
-MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,7 @@ class NewModel:
 
 
 def _check_new_model(spec: NewModel) -> None:
-    name = spec.name.strip() if isinstance(spec.name, str) else ""
-    if not name or len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
-        raise InvalidInput(f"Invalid model name: 1 to {MAX_NAME_LENGTH} printable characters required")
+    check_model_name(spec.name)
     Version.parse(spec.version)
     if spec.format is not None and spec.format not in FORMATS:
         raise InvalidInput(f"Invalid format '{spec.format}': expected one of {', '.join(FORMATS)}")
@@ -70,7 +70,7 @@ def create_model(
     ``source`` records where the files come from; ``then`` writes tasks in the same transaction.
     """
     _check_new_model(spec)
-    name = spec.name.strip()
+    name = check_model_name(spec.name)
     now = datetime.now(UTC)
     try:
         with runtime.unit_of_work() as session:
@@ -129,18 +129,27 @@ def _require_uploading(model: Model) -> None:
 
 
 def record_file(
-    runtime: Runtime, project_id: str, model_id: uuid.UUID, path: str, blob: StoredBlob
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, path: str, blob: StagedBlob | StoredBlob
 ) -> ModelFile:
-    """Attach ``blob`` at ``path`` (replacing a file sent before), counting the blob reference."""
+    """Attach ``blob`` at ``path`` (replacing a file sent before), counting the blob reference.
+
+    A staged blob is placed in the store while this transaction holds its row (``add_ref``: a row
+    lock on PostgreSQL, the write lock on SQLite): the collector deletes bytes only under the same
+    row, so it can never delete what this upload found stored or just stored (``collector``).
+    """
+    path = normalize_model_path(path)  # every source: the API, bucket keys, Hub snapshots
     with runtime.unit_of_work() as session:
         model = get_owned(session, project_id, model_id, for_update=True)
         _require_uploading(model)
+        _check_no_twin(session, model_id, path)
         previous = session.scalar(
             select(ModelFile).where(ModelFile.model_id == model_id, ModelFile.path == path)
         )
         if previous is not None and previous.sha256 < blob.sha256:  # lock blob rows in digest order
             blob_refs.release_ref(session, previous.sha256)
         blob_refs.add_ref(session, blob.sha256, blob.size)
+        if not isinstance(blob, StoredBlob):
+            blob.place()  # under the blob row's lock
         if previous is not None:
             if previous.sha256 >= blob.sha256:
                 blob_refs.release_ref(session, previous.sha256)
@@ -163,30 +172,44 @@ def store_batch(
     """Store every member as a blob (their fsyncs overlapped on threads: the file system commits
     them together) and attach them all in one transaction; nothing is attached on error."""
 
-    def store(member: Member) -> StoredBlob:
+    def store(member: Member) -> StagedBlob:
         writer = runtime.blobs.writer(runtime.settings.max_file_size)
         try:
             writer.write(member.data)
-            return writer.commit()
+            return writer.stage()
         except BaseException:
             writer.abort()
             raise
 
     with ThreadPoolExecutor(max_workers=min(16, len(members)), thread_name_prefix="batch-blob") as pool:
-        blobs = list(pool.map(store, members))
-    return record_files(
-        runtime, project_id, model_id, [(m.path, b) for m, b in zip(members, blobs, strict=True)]
-    )
+        staged = [pool.submit(store, member) for member in members]
+    try:
+        blobs = [future.result() for future in staged]
+        return record_files(
+            runtime, project_id, model_id, [(m.path, b) for m, b in zip(members, blobs, strict=True)]
+        )
+    except BaseException:
+        for future in staged:  # nothing of a failed batch stays behind (placed bytes: the collector's)
+            if future.exception() is None:
+                future.result().abort()
+        raise
 
 
 def record_files(
-    runtime: Runtime, project_id: str, model_id: uuid.UUID, files: list[tuple[str, StoredBlob]]
+    runtime: Runtime,
+    project_id: str,
+    model_id: uuid.UUID,
+    files: list[tuple[str, StagedBlob | StoredBlob]],
 ) -> list[ModelFile]:
-    """``record_file`` of many files in one transaction (blob rows locked in digest order)."""
+    """``record_file`` of many files in one transaction (blob rows locked in digest order; each
+    staged blob placed while its row is held, as ``record_file`` does)."""
+    files = [(normalize_model_path(path), blob) for path, blob in files]
     paths = [path for path, _ in files]
     with runtime.unit_of_work() as session:
         model = get_owned(session, project_id, model_id, for_update=True)
         _require_uploading(model)
+        for path in paths:
+            _check_no_twin(session, model_id, path)
         previous = list(
             session.scalars(
                 select(ModelFile).where(ModelFile.model_id == model_id, ModelFile.path.in_(paths))
@@ -201,6 +224,9 @@ def record_files(
         for digest in sorted(adds.keys() | releases.keys()):  # adds first: never a transient zero
             for size in adds.get(digest, ()):
                 blob_refs.add_ref(session, digest, size)
+            for _path, blob in files:  # under the blob row's lock, as in record_file
+                if blob.sha256 == digest and not isinstance(blob, StoredBlob):
+                    blob.place()
             for _ in range(releases.get(digest, 0)):
                 blob_refs.release_ref(session, digest)
         for row in previous:
@@ -215,23 +241,55 @@ def record_files(
     return rows
 
 
-def store_stream(runtime: Runtime, stream: BinaryIO) -> StoredBlob:
-    """Copy a readable stream into the blob store (hashing it on the way); nothing kept on error."""
+def _check_no_twin(session: Session, model_id: uuid.UUID, path: str) -> None:
+    """Refuse a path equal to a stored one only once normalized (a row stored before NFC).
+
+    Only a non-ASCII path can have an NFD twin; ASCII paths (nearly all) cost nothing here.
+    """
+    if path.isascii():
+        return
+    for stored in session.scalars(select(ModelFile.path).where(ModelFile.model_id == model_id)):
+        if stored != path and unicodedata.normalize("NFC", stored) == path:
+            raise Conflict(f"File path {path!r} collides with {stored!r} once Unicode-normalized (NFC)")
+
+
+def store_stream(runtime: Runtime, stream: BinaryIO) -> StagedBlob:
+    """Copy a readable stream next to the blob store (hashing it on the way); nothing kept on error.
+
+    The bytes are placed by ``record_file`` (or dropped by ``abort``).
+    """
     writer = runtime.blobs.writer(runtime.settings.max_file_size)
     try:
         while block := stream.read(runtime.settings.upload_chunk_bytes):
             writer.write(block)
-        return writer.commit()
+        return writer.stage()
     except BaseException:
         writer.abort()
         raise
 
 
+def store_and_record(
+    runtime: Runtime, project_id: str, model_id: uuid.UUID, path: str, stream: BinaryIO
+) -> ModelFile:
+    """``store_stream`` then ``record_file``; the staged bytes are dropped if recording fails."""
+    staged = store_stream(runtime, stream)
+    try:
+        return record_file(runtime, project_id, model_id, path, staged)
+    finally:
+        staged.abort()  # a no-op once placed
+
+
 def list_files(runtime: Runtime, project_id: str, model_id: uuid.UUID) -> list[ModelFile]:
     with runtime.session_factory() as session:
         owned_model(session, model_id, project_id)
+        # the tensor index (``header``, up to the size of a safetensors header) is never loaded here
         return list(
-            session.scalars(select(ModelFile).where(ModelFile.model_id == model_id).order_by(ModelFile.path))
+            session.scalars(
+                select(ModelFile)
+                .options(defer(ModelFile.header))
+                .where(ModelFile.model_id == model_id)
+                .order_by(ModelFile.path)
+            )
         )
 
 

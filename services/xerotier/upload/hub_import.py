@@ -128,8 +128,7 @@ def run_import(runtime: Runtime, model_id: uuid.UUID) -> str:
         commit = folder.name if _COMMIT.match(folder.name) else None
         for rel, path in snapshot_files(folder):
             with path.open("rb") as stream:
-                blob = handlers.store_stream(runtime, stream)
-            handlers.record_file(runtime, project_id, model_id, rel, blob)
+                handlers.store_and_record(runtime, project_id, model_id, rel, stream)
         _pin(runtime, model_id, commit)
         handlers.complete(runtime, project_id, model_id)
     except InvalidInput as exc:

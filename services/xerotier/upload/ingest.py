@@ -77,8 +77,7 @@ def _apply(
             expected = manifest_paths(stream.read(1 << 20))
             _set_source(runtime, model.id, completeRequested=True, expectedFiles=expected)
         else:
-            blob = handlers.store_stream(runtime, stream)
-            handlers.record_file(runtime, project.id, model.id, where.file_path, blob)
+            handlers.store_and_record(runtime, project.id, model.id, where.file_path, stream)
     return _maybe_complete(runtime, project.id, model.id, key)
 
 

@@ -94,14 +94,15 @@ async def put_file(
     writer = await run_in_threadpool(runtime.blobs.writer, max_size)
     try:
         await stream_into(request.stream(), writer, runtime.settings.upload_chunk_bytes)
-        blob = await run_in_threadpool(writer.commit, expected)
+        blob = await run_in_threadpool(writer.stage, expected)
+        # placed in the store under the blob's row lock, with the reference (see collector)
+        row = await run_in_threadpool(handlers.record_file, runtime, caller.project_id, mid, path, blob)
     except ClientDisconnect:
         writer.abort()
         raise InvalidInput("Upload interrupted: the client disconnected before the body ended") from None
     except BaseException:
         writer.abort()
         raise
-    row = await run_in_threadpool(handlers.record_file, runtime, caller.project_id, mid, path, blob)
     return file_json(row)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from xerotier.errors import ValidationFailed
 from xerotier.validation import families as fam
 
 
@@ -12,7 +14,12 @@ def _positive_int(value: object) -> int | None:
 
 
 def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer past the float range
+        return math.inf
 
 
 def text_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +90,10 @@ def context_length(config: dict[str, Any], encoder_max: int | None = None) -> tu
         derived *= factor
     if encoder_max:  # sentence-transformers max_seq_length wins (vLLM encoder_config)
         derived = encoder_max
+    if not math.isfinite(derived):
+        raise ValidationFailed(
+            "config.json: field rope_scaling.factor: the context length it gives is not a finite number"
+        )
     result = int(derived)
     return result, (serve if serve and serve != result else None)
 

@@ -81,8 +81,17 @@ def _environment() -> ImmutableSandboxedEnvironment:
     return ImmutableSandboxedEnvironment(extensions=["jinja2.ext.loopcontrols", _GenerationTag])
 
 
+#: Real chat templates are a few KiB (tool-calling ones up to ~50 KiB); parsing costs about 7 s/MB.
+MAX_CHAT_TEMPLATE_BYTES = 256 * 1024
+
+
 def check_template(template: str, file: str) -> str:
     """Return ``template`` if it parses as Jinja2, else a validation error naming the file and line."""
+    size = len(template.encode("utf-8", "surrogatepass"))
+    if size > MAX_CHAT_TEMPLATE_BYTES:
+        raise ValidationFailed(
+            f"{file}: chat template is {size} bytes, more than the {MAX_CHAT_TEMPLATE_BYTES}-byte limit"
+        )
     try:
         _environment().parse(template)
     except TemplateSyntaxError as exc:

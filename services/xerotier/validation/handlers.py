@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import lzma
+import struct
 import uuid
+import zlib
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 
 from xerotier.db.file_headers import write_headers
 from xerotier.db.models import Model, ModelFile
@@ -40,20 +44,52 @@ def validate_model(runtime: Runtime, model_id: uuid.UUID) -> str:
         )
 
     try:
-        found = inspect_checkpoint(files, lambda ref: runtime.blobs.open(ref.key), fmt, name)
+        found = inspect_checkpoint(
+            files,
+            lambda ref: runtime.blobs.open(ref.key),
+            fmt,
+            name,
+            max_tensors=runtime.settings.max_safetensors_tensors,
+        )
     except ValidationFailed as failure:
-        with runtime.unit_of_work() as session:
-            apply_transition(
-                session,
-                model_id,
-                ModelStatus.VALIDATING,
-                LifecycleEvent.VALIDATION_FAILED,
-                reason=failure.message.split("\n", 1)[0],
-                values={"validation_error": failure.message},
-            )
-        return ModelStatus.ERROR.value
-    _record(runtime, model_id, files, found, suggest)
+        return _fail(runtime, model_id, failure.message)
+    except _CONTENT_ERRORS as exc:  # a file no rule caught yet: the content's fault, not transient
+        log.exception("validation of %s could not read its files", model_id)
+        return _fail(runtime, model_id, f"validation could not read the files ({type(exc).__name__})")
+    try:
+        _record(runtime, model_id, files, found, suggest)
+    except DataError as exc:  # a value its column cannot hold: retrying would fail the same way
+        log.warning("metadata of %s could not be stored: %s", model_id, exc.orig)
+        return _fail(runtime, model_id, "metadata could not be stored (a value beyond its column's range)")
     return ModelStatus.READY.value
+
+
+#: Raised by parsing untrusted content; never by a database or a blob store being unavailable.
+_CONTENT_ERRORS = (
+    ValueError,
+    ArithmeticError,
+    RecursionError,
+    TypeError,
+    KeyError,
+    IndexError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    lzma.LZMAError,
+)
+
+
+def _fail(runtime: Runtime, model_id: uuid.UUID, message: str) -> str:
+    with runtime.unit_of_work() as session:
+        apply_transition(
+            session,
+            model_id,
+            ModelStatus.VALIDATING,
+            LifecycleEvent.VALIDATION_FAILED,
+            reason=message.split("\n", 1)[0],
+            values={"validation_error": message},
+        )
+    return ModelStatus.ERROR.value
 
 
 def _record(

@@ -8,23 +8,30 @@ most ``MAX_PROBLEMS`` of them; a file's first problem stops that file.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from xerotier.domain import storable
 from xerotier.errors import ValidationFailed
-from xerotier.validation import metadata, shards
-from xerotier.validation.pickle_scan import GGUF_MAGIC, ZIP_MAGIC, scan_checkpoint
+from xerotier.validation import file_scan, metadata, shards
 from xerotier.validation.safetensors_header import SafetensorsHeader, parse_many, read_raw_header
+from xerotier.validation.text import clean
 
 MAX_PROBLEMS = 10
+MAX_TENSORS_PER_HEADER = 200_000  # the default of XEROTIER_MAX_SAFETENSORS_TENSORS
 MAX_HELD_HEADER_BYTES = 64 * 1024 * 1024  # raw safetensors headers held before checking them
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_TEXT_BYTES = 4 * 1024 * 1024
+SPOOL_IN_MEMORY = 16 * 1024 * 1024  # a non-seekable file is copied aside to be scanned
+#: Files that must be PyTorch checkpoints or pickles (strict scan); every other file is sniffed.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-#: Files that are never weights nor pickles (not sniffed).
-TEXT_SUFFIXES = (".json", ".md", ".txt", ".jinja", ".model", ".tiktoken", ".py", ".gitattributes", ".yaml")
+#: Text files: they must decode as UTF-8 (``.json`` files must parse as JSON).
+UTF8_SUFFIXES = (".md", ".txt", ".jinja", ".tiktoken", ".py", ".gitattributes", ".yaml", ".yml")
+TEXT_SUFFIXES = (".json", *UTF8_SUFFIXES)
 ROOT_JSON = (
     "config.json",
     "generation_config.json",
@@ -87,7 +94,11 @@ class Problems:
 
 
 def inspect_checkpoint(
-    files: Sequence[FileRef], open_file: Opener, fmt: str | None, model_name: str = ""
+    files: Sequence[FileRef],
+    open_file: Opener,
+    fmt: str | None,
+    model_name: str = "",
+    max_tensors: int = MAX_TENSORS_PER_HEADER,
 ) -> Inspection:
     """Check every file and extract the metadata; raise ``ValidationFailed`` listing the problems."""
     if not files:
@@ -107,6 +118,7 @@ def inspect_checkpoint(
             if lowered.endswith(".safetensors"):
                 with open_file(ref) as stream:
                     raw, data_size = read_raw_header(stream, ref.size, ref.path)
+                _check_tensor_count(raw, ref.path, max_tensors)
                 raw_headers.append((ref.path, raw, data_size))
                 held += len(raw)
                 if held > MAX_HELD_HEADER_BYTES:  # keep memory bounded: check what we hold so far
@@ -116,26 +128,8 @@ def inspect_checkpoint(
                 problems.add(
                     f"{ref.path}: GGUF files are not a supported format (upload safetensors, bin or exl2)"
                 )
-            elif "/" not in ref.path and (name in ROOT_JSON or name in SENTENCE_CONFIGS):
-                json_docs[name] = _read_json(ref, open_file)
-            elif "/" not in ref.path and name in ("README.md", "chat_template.jinja"):
-                text = _read_text(ref, open_file)
-                if name == "README.md":
-                    docs.readme = text
-                else:
-                    docs.chat_template = (name, text)
-            elif "/" not in ref.path and name in MARKER_FILES:
-                docs.sentence_transformers |= name != "measurement.json"
-                docs.exl2_measurement |= name == "measurement.json"
-            elif lowered.endswith(PICKLE_SUFFIXES) or (
-                not lowered.endswith(TEXT_SUFFIXES) and _sniff(ref, open_file)
-            ):
-                with open_file(ref) as stream:
-                    scan = scan_checkpoint(stream, ref.size, ref.path)
-                pickled.append(ref.path)
-                imports.update(f"{module}.{attr}" for module, attr in scan.globals)
-                if "/" not in ref.path and scan.tensors:  # root weights; not original/ copies
-                    docs.pickle_parameters = (docs.pickle_parameters or 0) + scan.parameter_count()
+            else:
+                _inspect_other(ref, name, lowered, open_file, docs, json_docs, pickled, imports)
         except ValidationFailed as failure:
             problems.add(failure.message)
     _parse(raw_headers, headers, problems)
@@ -165,6 +159,11 @@ def inspect_checkpoint(
     if ignored:
         found.extra["ignoredWeightFiles"] = ignored
     found.extra["engineWeightFiles"] = engine_weight_files(headers, pickled)
+    try:
+        check_storable(found)
+    except storable.NotStorable as exc:
+        problems.add(f"{_COLUMN_SOURCES.get(exc.where, 'metadata')}: {exc}")
+        problems.raise_if_any()
     if fmt == "exl2" and found.pre_quantization_method != "exl2":
         problems.add(
             "format is exl2 but no exl2 tensors (q_weight, q_invperm) or quantization_config were found"
@@ -180,6 +179,46 @@ def engine_weight_files(headers: dict[str, SafetensorsHeader], pickled: list[str
     return root or sorted(p for p in pickled if "/" not in p)
 
 
+#: column → (bits of an integer column, None for a float), and the file its value comes from
+_COLUMNS: dict[str, int | None] = {
+    "size_bytes": 64,
+    "parameter_count": 64,
+    "context_length": 32,
+    "num_experts": 32,
+    "num_experts_per_tok": 32,
+    "default_temperature": None,
+    "default_top_p": None,
+    "pre_quantization_bits": None,
+}
+_COLUMN_SOURCES = {
+    "context_length": "config.json",
+    "num_experts": "config.json",
+    "num_experts_per_tok": "config.json",
+    "default_temperature": "generation_config.json",
+    "default_top_p": "generation_config.json",
+    "pre_quantization_bits": "config.json (quantization_config) or its quantize_config.json",
+    "parameter_count": "the weights' headers",
+}
+
+
+def check_storable(found: metadata.ExtractedMetadata) -> None:
+    """Every value fits its column (PostgreSQL INTEGER is 32-bit) and every number is finite."""
+    values = found.as_values(set_workload_type=False)
+    for column, bits in _COLUMNS.items():
+        storable.check_column(column, values.get(column), bits)
+    storable.check_tree(found.extra, "extraMetadata")
+
+
+def _check_tensor_count(raw: bytes, path: str, limit: int) -> None:
+    """Bound the parse before it starts: every tensor entry is a JSON object, opened by a ``{``
+    that no escape can write, so at most ``count("{") - 1`` tensors (C speed, no allocation)."""
+    if raw.count(b"{") - 1 > limit:
+        raise ValidationFailed(
+            f"{path}: safetensors header lists more than {limit} tensors "
+            "(XEROTIER_MAX_SAFETENSORS_TENSORS); split the checkpoint into shards"
+        )
+
+
 def _parse(
     raw_headers: list[tuple[str, bytes, int]], headers: dict[str, SafetensorsHeader], problems: Problems
 ) -> None:
@@ -193,13 +232,56 @@ def _format(headers: dict[str, SafetensorsHeader]) -> str:
     return "safetensors" if headers else "bin"
 
 
-def _sniff(ref: FileRef, open_file: Opener) -> bool:
-    """Whether a file of another name is a pickle, a zip (torch archive) or GGUF by its first bytes."""
-    if ref.size < 2:
-        return False
-    with open_file(ref) as stream:
-        head = stream.read(4)
-    return head in (ZIP_MAGIC, GGUF_MAGIC) or (head[:1] == b"\x80" and 2 <= head[1] <= 5)
+def _inspect_other(
+    ref: FileRef,
+    name: str,
+    lowered: str,
+    open_file: Opener,
+    docs: metadata.Documents,
+    json_docs: dict[str, dict[str, Any]],
+    pickled: list[str],
+    imports: set[str],
+) -> None:
+    """Any file but safetensors and GGUF: its content is sniffed for pickles whatever its name, and
+    text files must read as what their suffix says."""
+    with open_file(ref) as raw, _seekable(raw) as stream:
+        scan = file_scan.scan_file(stream, ref.size, ref.path, checkpoint=lowered.endswith(PICKLE_SUFFIXES))
+    checkpoint = lowered.endswith(PICKLE_SUFFIXES) or bool(scan.tensors)
+    if checkpoint and scan.streams:  # weights; a sniffed pickle only reports its imports
+        pickled.append(ref.path)
+    if scan.globals:
+        imports.update(f"{module}.{attr}" for module, attr in scan.globals)
+        if "/" not in ref.path and scan.tensors:  # root weights; not original/ copies
+            docs.pickle_parameters = (docs.pickle_parameters or 0) + scan.parameter_count()
+    if "/" not in ref.path and (name in ROOT_JSON or name in SENTENCE_CONFIGS):
+        json_docs[name] = _read_json(ref, open_file)
+    elif "/" not in ref.path and name in ("README.md", "chat_template.jinja"):
+        text = _read_text(ref, open_file)
+        if name == "README.md":
+            docs.readme = text
+        else:
+            docs.chat_template = (name, text)
+    elif lowered.endswith(".json"):
+        with open_file(ref) as stream:
+            file_scan.check_json_file(stream, ref.size, ref.path, MAX_JSON_BYTES)
+    elif lowered.endswith(UTF8_SUFFIXES):
+        with open_file(ref) as stream:
+            file_scan.check_utf8(stream, ref.path)
+    if "/" not in ref.path and name in MARKER_FILES:
+        docs.sentence_transformers |= name != "measurement.json"
+        docs.exl2_measurement |= name == "measurement.json"
+
+
+@contextmanager
+def _seekable(stream: BinaryIO) -> Iterator[BinaryIO]:
+    """``stream`` itself when it can seek (local blobs); else a spooled copy (an S3 body)."""
+    if stream.seekable():
+        yield stream
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as copy:
+        shutil.copyfileobj(stream, copy, 1 << 20)
+        copy.seek(0)
+        yield copy  # type: ignore[misc]
 
 
 def _read_bounded(ref: FileRef, open_file: Opener, cap: int) -> bytes:
@@ -212,12 +294,16 @@ def _read_bounded(ref: FileRef, open_file: Opener, cap: int) -> bytes:
 def _read_json(ref: FileRef, open_file: Opener) -> dict[str, Any]:
     raw = _read_bounded(ref, open_file, MAX_JSON_BYTES)
     try:
-        doc = json.loads(raw)
+        doc = storable.loads(raw)
+    except storable.NotStorable as exc:
+        raise ValidationFailed(f"{ref.path}: {exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
         raise ValidationFailed(f"{ref.path}: not valid JSON ({reason})") from None
     except RecursionError:
         raise ValidationFailed(f"{ref.path}: JSON nests too deeply") from None
+    except ValueError as exc:
+        raise ValidationFailed(f"{ref.path}: not valid JSON ({clean(str(exc), 80)})") from None
     if not isinstance(doc, dict):
         raise ValidationFailed(f"{ref.path}: not a JSON object")
     return doc

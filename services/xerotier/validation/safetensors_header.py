@@ -189,6 +189,8 @@ def _loads(text: str, file: str, hook: Any) -> Any:
         raise _fail(file, f"header repeats the key '{clean(dup.key)}'") from None
     except RecursionError:
         raise _fail(file, "header nests too deeply") from None
+    except ValueError as exc:  # an integer past Python's int/str digit limit
+        raise _fail(file, f"header holds a number that cannot be read ({clean(str(exc), 80)})") from None
 
 
 def _tensor(file: str, name: str, entry: object) -> TensorInfo:

@@ -10,6 +10,7 @@ from sqlalchemy import Row
 
 from xerotier.api.schemas import EventOut, FileOut, ModelOut
 from xerotier.db.models import LifecycleEventRow, Model, ModelFile
+from xerotier.domain.storable import finite_or_none, sanitized
 
 
 def _time(value: datetime | None) -> str | None:
@@ -23,7 +24,7 @@ def model_json(model: Model | Row[Any]) -> dict[str, Any]:
 
 def model_out(model: Model | Row[Any]) -> ModelOut:
     """A version as the API shows it; ``model`` is an ORM row or a Core row of the models table."""
-    extra = model.extra_metadata or {}
+    extra = sanitized(model.extra_metadata or {})  # a value stored before the checks cannot 500
     return ModelOut(
         **{
             "id": str(model.id),
@@ -42,20 +43,20 @@ def model_out(model: Model | Row[Any]) -> ModelOut:
             "contextLength": model.context_length,
             "license": model.license,
             "isMultimodal": model.is_multimodal,
-            "defaultTemperature": model.default_temperature,
-            "defaultTopP": model.default_top_p,
+            "defaultTemperature": finite_or_none(model.default_temperature),
+            "defaultTopP": finite_or_none(model.default_top_p),
             "chatTemplate": model.chat_template,
             "workloadType": model.workload_type,
             "isPreQuantized": model.is_pre_quantized,
             "preQuantizationMethod": model.pre_quantization_method,
-            "preQuantizationBits": model.pre_quantization_bits,
+            "preQuantizationBits": finite_or_none(model.pre_quantization_bits),
             "numExperts": model.num_experts,
             "numExpertsPerTok": model.num_experts_per_tok,
             "modelType": extra.get("modelType"),
             "extractorVersion": model.extractor_version,
             "architectures": extra.get("architectures"),
             "extraMetadata": extra,  # everything validation extracted beyond the seed's fields
-            "source": model.source,  # where the files came from (hub repo + pinned commit, bucket …)
+            "source": sanitized(model.source),  # where the files came from (hub repo + commit, bucket …)
             "isShared": model.is_shared,
             "catalogRole": model.catalog_role,
             "createdAt": _time(model.created_at),

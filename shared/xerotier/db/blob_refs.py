@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from xerotier.db.models import Blob, ModelFile
 from xerotier.db.results import rowcount
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def add_ref(session: Session, sha256: str, size: int) -> None:
     """Count one more user of ``sha256`` (creating its row)."""
@@ -63,13 +65,43 @@ def release_model_files(session: Session, model_id: uuid.UUID) -> list[str]:
 
 
 def forget_unreferenced(session: Session, sha256: str, released_before: datetime) -> bool:
-    """Delete the row of ``sha256`` if it is still unreferenced and was released before the cutoff."""
+    """Delete the row of ``sha256`` if it is still unreferenced and was released before the cutoff.
+
+    The deletion holds the row (PostgreSQL: its lock; SQLite: the write lock) until the transaction
+    ends: delete the bytes *before* committing, and an upload's ``add_ref`` of the same digest waits
+    for it, then inserts a fresh row and places its own bytes (compare-and-set on ``refcount = 0``).
+    """
     result = session.execute(
         delete(Blob)
         .where(Blob.sha256 == sha256, Blob.refcount == 0, Blob.released_at < released_before)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
+
+
+def claim_orphan(session: Session, sha256: str) -> bool:
+    """Take the row of stored bytes that have none (an upload crashed before recording them).
+
+    Inserts an unreferenced row unless one exists (an upload holding or having taken it: then
+    False). The caller deletes the bytes and this row in the same transaction, so an upload of the
+    same digest waits on the row and finds the bytes gone, never half-gone.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(Blob)
+        .values(sha256=sha256, size_bytes=0, refcount=0, created_at=datetime.now(UTC), released_at=_EPOCH)
+        .on_conflict_do_nothing(index_elements=[Blob.sha256])
+        .returning(Blob.sha256)
+    )
+    return session.execute(stmt).scalar() is not None
+
+
+def forget_claimed(session: Session, sha256: str) -> None:
+    session.execute(
+        delete(Blob)
+        .where(Blob.sha256 == sha256, Blob.refcount == 0)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def known_digests(session: Session, digests: list[str]) -> set[str]:

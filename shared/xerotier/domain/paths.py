@@ -1,4 +1,10 @@
-"""File paths inside a model: relative, normalized, and never pointing outside it (pure)."""
+"""File paths inside a model: relative, normalized, and never pointing outside it (pure).
+
+Paths are Unicode NFC (an NFD twin names the same file), and may not hold characters that make two
+different paths look alike or a path read differently than it is stored: control characters,
+format characters (zero-width spaces and joiners, bidirectional overrides and isolates, the BOM,
+soft hyphens), line or paragraph separators, lone surrogates.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from xerotier.errors import InvalidInput
 
 MAX_PATH_LENGTH = 1024
 MAX_SEGMENT_LENGTH = 255
+_INVISIBLE = frozenset({"Cf", "Zl", "Zp", "Cs", "Co"})  # format, separators, surrogates, private use
 
 
 def normalize_model_path(raw: str) -> str:
@@ -22,6 +29,15 @@ def normalize_model_path(raw: str) -> str:
         raise InvalidInput("Invalid file path: contains a backslash; use '/' between folders")
     if any(unicodedata.category(ch) == "Cc" for ch in raw):
         raise InvalidInput("Invalid file path: contains a control character")
+    invisible = next((ch for ch in raw if unicodedata.category(ch) in _INVISIBLE), None)
+    if invisible is not None:
+        raise InvalidInput(
+            f"Invalid file path: contains U+{ord(invisible):04X} ({unicodedata.name(invisible, 'unnamed')}), "
+            "an invisible, zero-width or bidirectional character"
+        )
+    raw = unicodedata.normalize("NFC", raw)
+    if len(raw) > MAX_PATH_LENGTH:
+        raise InvalidInput(f"Invalid file path: longer than {MAX_PATH_LENGTH} characters")
     if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
         raise InvalidInput("Invalid file path: must be relative to the model")
     segments = raw.split("/")

@@ -43,12 +43,30 @@ class StoredBlob:
     created: bool  # False when an identical blob was already stored
 
 
+class StagedBlob(Protocol):
+    """A blob whose bytes are complete and hashed but not yet in the store.
+
+    ``place`` puts them there; the upload calls it while it holds the blob's row (``record_file``),
+    and the collector deletes bytes only while it holds that row too, so no deletion can fall
+    between an upload finding the bytes stored and its reference being committed.
+    """
+
+    sha256: str
+    size: int
+
+    def place(self) -> StoredBlob: ...
+
+    def abort(self) -> None: ...
+
+
 class BlobWriter(Protocol):
     """Receives the bytes of one blob; hashes and counts them as they arrive."""
 
     size: int
 
     def write(self, chunk: bytes | bytearray | memoryview) -> None: ...
+
+    def stage(self, expected_sha256: str | None = None) -> StagedBlob: ...
 
     def commit(self, expected_sha256: str | None = None) -> StoredBlob: ...
 
@@ -114,6 +132,7 @@ class SpoolingWriter:
         self._file: BinaryIO = os.fdopen(fd, "wb", buffering=0)
         self.path = Path(name)
         self._hash = hashlib.sha256()
+        self.sha256 = ""  # set once the bytes are finished
         self.size = 0
         self._flushed = 0
 
@@ -162,7 +181,21 @@ class SpoolingWriter:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
+        self.sha256 = digest
         return digest
+
+    def stage(self, expected_sha256: str | None = None) -> SpoolingWriter:
+        """Finish the bytes (hashed, on disk) without placing them; ``place`` does."""
+        self.finish(expected_sha256)
+        return self
+
+    def place(self) -> StoredBlob:  # pragma: no cover - each backend places its own way
+        raise NotImplementedError
+
+    def commit(self, expected_sha256: str | None = None) -> StoredBlob:
+        """``stage`` then ``place`` (callers that hold no blob row: tools, tests, benchmarks)."""
+        self.finish(expected_sha256)
+        return self.place()
 
     def abort(self) -> None:
         if not self._file.closed:
@@ -175,9 +208,9 @@ class LocalBlobWriter(SpoolingWriter):
         super().__init__(store.tmp_dir, max_size)
         self._store = store
 
-    def commit(self, expected_sha256: str | None = None) -> StoredBlob:
+    def place(self) -> StoredBlob:
         """Rename the blob into place (or drop it if an identical one is stored)."""
-        digest = self.finish(expected_sha256)
+        digest = self.sha256
         final = self._store.path_for(digest)
         if final.exists():
             self.path.unlink(missing_ok=True)

@@ -1,10 +1,16 @@
 """The blob collector: removes blobs no model file references any more.
 
 A blob whose reference count reached zero is removed once it has been released for longer than
-the grace period *and* its bytes were not re-committed within it (an upload that re-sends the same
-content refreshes the blob's time), so an upload racing the collector never loses its bytes.
-Blobs present in the store without any row (an upload that crashed between storing and recording)
-are removed once older than the grace period too.
+the grace period. Blobs present in the store without any row (an upload that crashed between
+storing and recording) are removed once older than the grace period too.
+
+Race-free by construction, whatever the grace period (0 included): bytes are deleted only inside
+the transaction that deletes the blob's row with ``refcount = 0`` (or claims the row of stray
+bytes), before it commits. An upload places its bytes only inside the transaction that takes the
+same row (``record_file``: ``add_ref`` then ``place``). The row is the lock both must hold —
+PostgreSQL's row lock and unique index, SQLite's single writer — so an upload either commits its
+reference first (the collector's compare-and-set on ``refcount = 0`` then fails) or waits until the
+collector is done and places its own bytes into an empty slot.
 """
 
 from __future__ import annotations
@@ -50,13 +56,14 @@ def collect(
         with session_factory() as session:
             try:
                 gone = blob_refs.forget_unreferenced(session, sha256, cutoff)
-                session.commit()
             except IntegrityError:  # a file row still points at it: the count was wrong, keep it
                 session.rollback()
                 log.warning("blob %s has refcount 0 but is still referenced; kept", sha256)
                 continue
+            if gone:
+                store.delete(sha256)  # still holding the row: no upload can place these bytes now
+            session.commit()
         if gone:
-            store.delete(sha256)
             report.removed.append(sha256)
     report.orphans = _sweep_orphans(session_factory, store, cutoff.timestamp())
     return report
@@ -70,9 +77,14 @@ def _sweep_orphans(session_factory: sessionmaker[Session], store: BlobStore, cut
         with session_factory() as session:
             known = blob_refs.known_digests(session, batch)
         for sha256 in batch:
-            if sha256 not in known:
-                store.delete(sha256)
-                removed.append(sha256)
+            if sha256 in known:
+                continue
+            with session_factory() as session:
+                if blob_refs.claim_orphan(session, sha256):  # None took the row: it is ours now
+                    store.delete(sha256)
+                    blob_refs.forget_claimed(session, sha256)
+                    removed.append(sha256)
+                session.commit()
         batch.clear()
 
     for sha256, mtime in store.iter_blobs():

@@ -26,8 +26,8 @@ class S3BlobWriter(SpoolingWriter):
         super().__init__(store.tmp_dir, max_size)
         self._store = store
 
-    def commit(self, expected_sha256: str | None = None) -> StoredBlob:
-        digest = self.finish(expected_sha256)
+    def place(self) -> StoredBlob:
+        digest = self.sha256
         try:
             age = self._store.age_seconds(digest)
             if age is not None and age < REFRESH_AFTER_SECONDS:

@@ -27,11 +27,11 @@ from xerotier.db.reads import autocommit_connection
 from xerotier.db.registry_models import ModelTag, RegisteredModel, VersionTag
 from xerotier.db.versioning_models import PendingPromotion, PromotionEvent
 from xerotier.domain.lifecycle import SERVABLE, ModelStatus
+from xerotier.domain.names import check_model_name
 from xerotier.domain.versioning import PromotionKind, newest_first
 from xerotier.errors import Conflict, InvalidInput
 from xerotier.runtime import Runtime
 
-MAX_NAME_LENGTH = 200
 UNSET: Any = object()
 
 
@@ -164,10 +164,7 @@ def list_models(
 
 
 def check_name(name: Any) -> str:
-    value = name.strip() if isinstance(name, str) else ""
-    if not value or len(value) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in value):
-        raise InvalidInput(f"Invalid model name: 1 to {MAX_NAME_LENGTH} printable characters required")
-    return value
+    return check_model_name(name)  # the documented rule (xerotier.domain.names)
 
 
 def rename(runtime: Runtime, project_id: str, model_id: uuid.UUID, new_name: str) -> Model:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from xerotier.db.models import Model
+from xerotier.domain.storable import finite_or_none, sanitized
 
 #: JSON field → column, in response order.
 FIELDS: dict[str, Any] = {
@@ -58,6 +59,7 @@ def catalog_select() -> Select:
 #: The fields whose values are not JSON-native: UUIDs and times (every other column already is).
 _UUIDS = ("id", "parentVersionId")
 _TIMES = ("createdAt", "updatedAt", "statusChangedAt", "sharedAt")
+_FLOATS = ("defaultTemperature", "defaultTopP", "preQuantizationBits")
 
 
 def entry_json(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -69,7 +71,9 @@ def entry_json(row: Mapping[Any, Any]) -> dict[str, Any]:
     for field in _TIMES:
         if entry[field] is not None:
             entry[field] = entry[field].isoformat()
-    extra = entry.pop("extraMetadata") or {}
+    for field in _FLOATS:  # a non-finite value stored before the checks reads as null, never a 500
+        entry[field] = finite_or_none(entry[field])
+    extra = sanitized(entry.pop("extraMetadata") or {})
     entry["modelType"] = extra.get("modelType")
     entry["architectures"] = extra.get("architectures")
     entry["extraMetadata"] = extra  # the manifest: metadata only, never storage locations

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Integer, Row, Select, Table, bindparam, insert, or_, select, tuple_
+from sqlalchemy import Integer, Row, Select, Table, Text, and_, bindparam, cast, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -174,8 +174,8 @@ def _event_values(version: dict[str, Any], parent: Any, spec: NewVersion) -> dic
     }
 
 
-_MODELS = cast(Table, Model.__table__)
-_EVENTS = cast(Table, LifecycleEventRow.__table__)
+_MODELS: Table = Model.__table__  # type: ignore[assignment]
+_EVENTS: Table = LifecycleEventRow.__table__  # type: ignore[assignment]
 # Built once: creating a version is a hot path (the unset columns take their Python defaults).
 _INSERT_VERSION = insert(_MODELS).returning(*_MODELS.c)
 _INSERT_EVENT = insert(_EVENTS)
@@ -262,9 +262,35 @@ def pending_promotion(runtime: Runtime, project_id: str, model_id: uuid.UUID) ->
         )
 
 
-def _files(session: Session, model_id: uuid.UUID) -> Files:
-    rows = session.scalars(select(ModelFile).where(ModelFile.model_id == model_id))
-    return {row.path: (row.sha256, row.header) for row in rows}
+def _digests(session: Session, model_id: uuid.UUID) -> dict[str, tuple[str, bool]]:
+    """path → (sha256, whether a tensor index is stored), without reading any index."""
+    indexed = and_(ModelFile.header.is_not(None), cast(ModelFile.header, Text) != "null")
+    rows = session.execute(
+        select(ModelFile.path, ModelFile.sha256, indexed).where(ModelFile.model_id == model_id)
+    )
+    return {path: (sha, bool(has)) for path, sha, has in rows}
+
+
+def _files(
+    session: Session, model_id: uuid.UUID, digests: dict[str, tuple[str, bool]], skip: set[str]
+) -> Files:
+    """The tensor indexes of the files whose content is not in ``skip``: a blob present in both
+    versions holds the same tensors on both sides, so its index (up to 100 MB) is never read."""
+    wanted = [path for path, (sha, has) in digests.items() if has and sha not in skip]
+    headers: dict[str, Any] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        headers.update(
+            session.execute(
+                select(ModelFile.path, ModelFile.header).where(
+                    ModelFile.model_id == model_id, ModelFile.path.in_(chunk)
+                )
+            ).all()
+        )
+    return {
+        path: (sha, headers.get(path) if sha not in skip else ({} if has else None))
+        for path, (sha, has) in digests.items()
+    }
 
 
 def diff(
@@ -275,8 +301,13 @@ def diff(
         anchor = owned(session, model_id, project_id)
         old = find_version(session, project_id, anchor.name, from_version)
         new = find_version(session, project_id, anchor.name, to_version)
+        old_digests, new_digests = _digests(session, old.id), _digests(session, new.id)
+        shared = {sha for sha, _ in old_digests.values()} & {sha for sha, _ in new_digests.values()}
         result = diff_versions(
-            model_json(old), _files(session, old.id), model_json(new), _files(session, new.id)
+            model_json(old),
+            _files(session, old.id, old_digests, shared),
+            model_json(new),
+            _files(session, new.id, new_digests, shared),
         )
         result["fromVersionId"], result["toVersionId"] = str(old.id), str(new.id)
         return result
