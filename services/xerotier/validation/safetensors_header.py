@@ -15,9 +15,8 @@ import json
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate, chain, compress, repeat
-from math import prod
-from operator import add, and_, itemgetter, le, mul, rshift, sub
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple
 
 from xerotier.domain.dtypes import DTYPE_BITS
@@ -119,9 +118,7 @@ def parse_many(
 ) -> tuple[dict[str, SafetensorsHeader], list[ValidationFailed]]:
     """Check many headers ``(file, raw, data_size)`` at once; a file's first problem excludes it.
 
-    The per-tensor rules run once over every shard's tensors together (C-level iteration), which
-    keeps a 30-shard checkpoint close to the cost of json.loads; only when that finds something
-    wrong are the files re-checked one tensor at a time to name the file, tensor and rule.
+    Each tensor is checked once, by one path that names the file, the tensor and the rule it breaks.
     """
     failures: list[ValidationFailed] = []
     docs: list[tuple[str, str, dict[str, Any], dict[str, str], int, int]] = []
@@ -130,11 +127,10 @@ def parse_many(
             docs.append((file, *_document(file, raw), data_size, len(raw)))
         except ValidationFailed as failure:
             failures.append(failure)
-    checked = _bulk_many([(doc, size) for _, _, doc, _, size, _ in docs])
     parsed: dict[str, SafetensorsHeader] = {}
-    for index, (file, text, doc, metadata, data_size, length) in enumerate(docs):
+    for file, text, doc, metadata, data_size, length in docs:
         try:
-            columns, float_numel = checked[index] if checked else _one_by_one(file, doc, data_size)
+            columns, float_numel = _check_tensors(file, doc, data_size)
             # Every key is followed by one ':'; more colons than parsed keys means a colon inside
             # a string or a repeated key (json keeps the last silently): then re-parse exactly.
             keys = len(doc) + (1 + len(metadata) if metadata is not None else 0) + sum(map(len, doc.values()))
@@ -169,11 +165,8 @@ def _document(file: str, raw: bytes) -> tuple[str, dict[str, Any], dict[str, str
     return text, doc, metadata
 
 
-def _one_by_one(file: str, doc: dict[str, Any], data_size: int) -> tuple[tuple[list, ...], int]:
-    """The per-tensor path: raises naming the file, the tensor and the rule."""
-    fast = _bulk_many([(doc, data_size)])
-    if fast:
-        return fast[0]
+def _check_tensors(file: str, doc: dict[str, Any], data_size: int) -> tuple[tuple[list, ...], int]:
+    """Every tensor's rules and the data region's layout: raises naming the file, tensor and rule."""
     tensors = [_tensor(file, name, entry) for name, entry in doc.items()]
     _check_layout(file, {t.name: t for t in tensors}, data_size)
     columns = tuple(list(column) for column in zip(*tensors, strict=True))[1:] if tensors else ([],) * 5
@@ -224,78 +217,6 @@ def _tensor(file: str, name: str, entry: object) -> TensorInfo:
             file, f"data_offsets span {end - begin} bytes but shape × dtype size is {size >> 3}", name
         )
     return _new_tensor(TensorInfo, (name, dtype, tuple(shape), begin, end, numel))
-
-
-_DTYPE, _SHAPE, _OFFSETS = itemgetter("dtype"), itemgetter("shape"), itemgetter("data_offsets")
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
-
-
-def _bulk_many(docs: list[tuple[dict[str, Any], int]]) -> list[tuple[tuple[list, ...], int]] | None:
-    """Every per-tensor rule of every file, checked with C-level iteration (map, zip, set, compare).
-
-    Offsets are shifted by each file's position in one virtual data region: the files' regions
-    tile it exactly when the shifted tensors tile it with no gap or overlap and each tensor ends
-    inside its own file. Returns None at the first doubt.
-    """
-    counts = [len(doc) for doc, _ in docs]
-    sizes = [size for _, size in docs]
-    if not any(counts):
-        return [(([], [], [], [], []), 0) for _ in docs] if not any(sizes) else None
-    try:
-        # only dicts take str keys, and a list or dict dtype is unhashable: both raise TypeError
-        entries = list(chain.from_iterable(map(dict.values, (doc for doc, _ in docs))))
-        dtypes = list(map(_DTYPE, entries))
-        shapes = list(map(_SHAPE, entries))
-        offsets = list(map(_OFFSETS, entries))
-        if not set(dtypes) <= DTYPE_BITS.keys():
-            return None
-        if set(map(type, shapes)) != {list} or max(map(len, shapes)) > MAX_RANK:
-            return None
-        dims = list(chain.from_iterable(shapes))
-        if dims and (set(map(type, dims)) != {int} or min(dims) < 0):
-            return None
-        if set(map(len, offsets)) != {2}:
-            return None
-        begins, ends = list(map(_FIRST, offsets)), list(map(_SECOND, offsets))
-        if set(map(type, chain(begins, ends))) != {int} or min(begins) < 0:
-            return None
-        numels = list(map(prod, shapes))
-        if max(numels) > MAX_NUMEL:
-            return None
-        bits = list(map(mul, numels, map(DTYPE_BITS.__getitem__, dtypes)))
-        if any(map(and_, bits, repeat(7))) or list(map(rshift, bits, repeat(3))) != list(
-            map(sub, ends, begins)
-        ):
-            return None
-        if not _tiles(begins, ends, counts, sizes):
-            return None
-    except (TypeError, ValueError, KeyError):
-        return None
-    out = []
-    position = 0
-    for count in counts:
-        end = position + count
-        columns = (dtypes[position:end], shapes[position:end], begins[position:end], ends[position:end])
-        part = numels[position:end]
-        floats = sum(compress(part, map(FLOAT_DTYPES.__contains__, columns[0])))
-        out.append(((*columns, part), floats))
-        position = end
-    return out
-
-
-def _tiles(begins: list[int], ends: list[int], counts: list[int], sizes: list[int]) -> bool:
-    """Whether every file's tensors tile its data region exactly (no gap, no overlap, no excess)."""
-    starts = list(accumulate(sizes, initial=0))
-    base = list(chain.from_iterable(map(repeat, starts, counts)))
-    limit = list(chain.from_iterable(map(repeat, starts[1:], counts)))
-    shifted_begins, shifted_ends = list(map(add, begins, base)), list(map(add, ends, base))
-    if not all(map(le, shifted_ends, limit)):
-        return False
-    total = starts[-1]
-    if shifted_begins[1:] == shifted_ends[:-1] and shifted_begins[0] == 0 and shifted_ends[-1] == total:
-        return True  # already in offset order (the usual layout): no sort needed
-    flat = list(chain.from_iterable(sorted(zip(shifted_begins, shifted_ends, strict=True))))
-    return flat[0] == 0 and flat[-1] == total and flat[2::2] == flat[1:-1:2]
 
 
 _OFFSETS_RULE = "data_offsets must be two non-negative integers [begin, end] with begin <= end"
