@@ -9,9 +9,9 @@ import struct
 import pytest
 
 from support.sparse import file_refs, open_local, write_checkpoint, write_safetensors
+from xerotier.checkpoint.safetensors_header import read_header
 from xerotier.errors import ValidationFailed
 from xerotier.validation.inspect import MAX_PROBLEMS, inspect_checkpoint
-from xerotier.validation.safetensors_header import read_header
 
 
 def raw_file(header: bytes, data: bytes = b"") -> bytes:

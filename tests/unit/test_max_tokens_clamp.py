@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from xerotier.domain.clamp import clamp_max_tokens
 from xerotier.errors import InvalidInput
-from xerotier.loading.clamp import clamp_max_tokens
 
 
 def test_clamps_to_what_the_context_leaves():

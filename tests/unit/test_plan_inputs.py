@@ -35,13 +35,13 @@ from support.public_configs import (
 )
 from support.sparse import decoder_tensors, file_refs, open_local, write_checkpoint, write_safetensors
 from xerotier.api.schemas import ModelOut
+from xerotier.checkpoint import config_fields, hf_config
 from xerotier.cli.ctl_inspect import inspect_path
+from xerotier.cli.local_checkpoint import inspect_local, local_shape, stored_headers
 from xerotier.errors import InvalidInput
-from xerotier.loading.inputs import shape_from
-from xerotier.loading.local_checkpoint import inspect_local, local_shape, stored_headers
 from xerotier.loading.model_shape import model_shape, sliding_layer_count
+from xerotier.loading.shape_inputs import shape_from
 from xerotier.upload.formats import detect_format, unknown_format_message
-from xerotier.validation import config_fields, hf_config
 from xerotier.validation.inspect import SENTENCE_CONFIGS, inspect_checkpoint
 
 

@@ -14,7 +14,7 @@ from support.sparse import (
     quantize,
     write_checkpoint,
 )
-from xerotier.validation import quantization
+from xerotier.checkpoint import quantization
 from xerotier.validation.inspect import inspect_checkpoint
 
 MISTRAL_DIMS = {"layers": 32, "hidden": 4096, "inter": 14336, "vocab": 32000, "heads": 32, "kv_heads": 8}

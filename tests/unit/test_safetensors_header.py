@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import save
 
+from xerotier.checkpoint.safetensors_header import read_header
 from xerotier.errors import ValidationFailed
-from xerotier.validation.safetensors_header import read_header
 
 
 def _file(header: dict, data: bytes) -> tuple[io.BytesIO, int]:

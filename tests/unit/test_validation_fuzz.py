@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support import pickles
+from xerotier.checkpoint.safetensors_header import read_header
 from xerotier.errors import ValidationFailed
 from xerotier.validation.file_scan import scan_file
 from xerotier.validation.inspect import FileRef, inspect_checkpoint
 from xerotier.validation.pickle_scan import scan_checkpoint
-from xerotier.validation.safetensors_header import read_header
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 json_values = st.recursive(

@@ -42,7 +42,7 @@ API_FIELDS = {
 
 def inspect_path(path: Path) -> dict[str, Any]:
     """The inspection of ``path`` as the JSON ``xeroctl models inspect -o json`` prints."""
-    from xerotier.loading.local_checkpoint import inspect_local
+    from xerotier.cli.local_checkpoint import inspect_local
 
     local = inspect_local(path)
     out: dict[str, Any] = {

@@ -82,7 +82,7 @@ def plan_local(
     """
     from dataclasses import replace
 
-    from xerotier.loading.local_checkpoint import local_shape
+    from xerotier.cli.local_checkpoint import local_shape
     from xerotier.loading.planner import PlanOptions, plan_load
     from xerotier.loading.targets import target_inventory
 

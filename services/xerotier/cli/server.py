@@ -257,6 +257,7 @@ def agent(
     chosen, note = choose_engine(engine, device, settings.engine_command)
     if chosen is None:
         _fail(note)
+        return
     if note:
         typer.echo(note, err=True)
     from xerotier.observability import worker as observability

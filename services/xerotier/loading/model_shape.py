@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from xerotier.checkpoint import config_fields, hf_config, quantization
 from xerotier.domain.dtypes import DTYPE_BITS
 from xerotier.errors import InvalidInput
-from xerotier.validation import config_fields, hf_config, quantization
 
 FLOAT_DTYPES = frozenset({"F16", "BF16", "F32", "F64"})
 #: Linear weights that runtime quantization converts; embeddings, heads and norms stay native.

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from xerotier.db.backends import is_alive
 from xerotier.db.lookups import get_visible
 from xerotier.db.models import Backend, Endpoint, Load, Model
+from xerotier.domain.clamp import clamp_max_tokens
 from xerotier.domain.inventory import Inventory
 from xerotier.domain.rollout import is_serving
 from xerotier.errors import Conflict, NotFound
 from xerotier.loading import statuses as st
-from xerotier.loading.clamp import clamp_max_tokens
 from xerotier.loading.handlers import plan_options, resolve_model
 from xerotier.loading.inputs import shape_of
 from xerotier.loading.planner import PlanOptions, plan_load

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xerotier.domain.clamp import clamp_max_tokens
 from xerotier.errors import InvalidInput
-from xerotier.loading.clamp import clamp_max_tokens
 
 
 def prepare_body(

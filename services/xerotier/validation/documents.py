@@ -19,8 +19,8 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from xerotier.checkpoint import config_fields
 from xerotier.errors import ValidationFailed
-from xerotier.validation import config_fields
 
 MAX_CARD_CHARS = 1_000_000
 MULTILINGUAL_LANGUAGES = 10
@@ -70,7 +70,7 @@ class _GenerationTag(Extension):
 
     tags = {"generation"}
 
-    def parse(self, parser):  # type: ignore[no-untyped-def]
+    def parse(self, parser):
         lineno = next(parser.stream).lineno
         body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
         return nodes.Scope(body).set_lineno(lineno)

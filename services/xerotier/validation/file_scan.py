@@ -57,7 +57,7 @@ class _Inflate(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def,override]
+    def readinto(self, buffer) -> int:
         while not self._pending:
             if self._inflater.eof:
                 return 0

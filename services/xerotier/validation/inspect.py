@@ -15,11 +15,11 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from xerotier.checkpoint.safetensors_header import SafetensorsHeader, parse_many, read_raw_header
+from xerotier.checkpoint.text import clean
 from xerotier.domain import storable
 from xerotier.errors import ValidationFailed
 from xerotier.validation import file_scan, metadata, shards
-from xerotier.validation.safetensors_header import SafetensorsHeader, parse_many, read_raw_header
-from xerotier.validation.text import clean
 
 MAX_PROBLEMS = 10
 MAX_TENSORS_PER_HEADER = 200_000  # the default of XEROTIER_MAX_SAFETENSORS_TENSORS

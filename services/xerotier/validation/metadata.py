@@ -11,9 +11,10 @@ from itertools import chain
 from operator import itemgetter, methodcaller
 from typing import Any
 
-from xerotier.validation import config_fields, documents, hf_config, quantization
+from xerotier.checkpoint import config_fields, hf_config, quantization
+from xerotier.checkpoint.safetensors_header import SafetensorsHeader, TensorInfo
+from xerotier.validation import documents
 from xerotier.validation.param_count import count_parameters, needs_inspection
-from xerotier.validation.safetensors_header import SafetensorsHeader, TensorInfo
 
 EXTRACTOR_VERSION = 3
 _RPARTITION, _LEAF = methodcaller("rpartition", "."), itemgetter(2)  # a tensor name's last part

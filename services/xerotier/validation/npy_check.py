@@ -12,8 +12,8 @@ import ast
 import re
 import struct
 
+from xerotier.checkpoint.text import clean
 from xerotier.errors import ValidationFailed
-from xerotier.validation.text import clean
 
 NPY_MAGIC = b"\x93NUMPY"
 MAX_HEADER = 10_000  # numpy.lib.format's default max_header_size

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xerotier.validation.safetensors_header import FLOAT_DTYPES, TensorInfo
+from xerotier.checkpoint.safetensors_header import FLOAT_DTYPES, TensorInfo
 
 PACKED_LEAVES = frozenset({"qweight", "weight_packed", "q_weight"})
 #: Side tensors of quantized modules and fp8/int8 scales: never parameters.

@@ -28,8 +28,8 @@ import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from xerotier.checkpoint.text import clean
 from xerotier.errors import ValidationFailed
-from xerotier.validation.text import clean
 
 MAX_OPS = 50_000_000
 MAX_LINE = 64 * 1024  # a newline-terminated argument (module names, decimal ints …)

@@ -22,10 +22,10 @@ import tarfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from xerotier.checkpoint.text import clean
 from xerotier.errors import ValidationFailed
 from xerotier.validation import npy_check, zip_layout
 from xerotier.validation.pickle_ops import HIGHEST_PROTOCOL, MAX_OPS, Op, OpReader, Truncated
-from xerotier.validation.text import clean
 
 MAX_PICKLE_BYTES = 256 * 1024 * 1024  # one pickle stream (the tensors live outside it)
 MAX_SNIFF_OPS = 5_000_000  # a file of another name that reads as opcodes this long is refused

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
-from xerotier.validation.safetensors_header import SafetensorsHeader
-from xerotier.validation.text import clean
+from xerotier.checkpoint.safetensors_header import SafetensorsHeader
+from xerotier.checkpoint.text import clean
 
 INDEX = "model.safetensors.index.json"
 

@@ -21,8 +21,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from xerotier.checkpoint.text import clean
 from xerotier.errors import ValidationFailed
-from xerotier.validation.text import clean
 
 MAX_MEMBERS = 1_000_000
 _EOCD = b"PK\x05\x06"

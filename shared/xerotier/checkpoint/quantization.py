@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from xerotier.validation import families as fam
-from xerotier.validation.config_fields import text_config
-from xerotier.validation.safetensors_header import TensorInfo
+from xerotier.checkpoint import families as fam
+from xerotier.checkpoint.config_fields import text_config
+from xerotier.checkpoint.safetensors_header import TensorInfo
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from xerotier.checkpoint import families as fam
 from xerotier.errors import ValidationFailed
-from xerotier.validation import families as fam
 
 
 def _positive_int(value: object) -> int | None:

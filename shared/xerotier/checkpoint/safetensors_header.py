@@ -19,9 +19,9 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple
 
+from xerotier.checkpoint.text import clean
 from xerotier.domain.dtypes import DTYPE_BITS
 from xerotier.errors import ValidationFailed
-from xerotier.validation.text import clean
 
 MAX_HEADER_BYTES = 100_000_000  # safetensors/src/tensor.rs MAX_HEADER_SIZE
 MAX_TENSORS = 1_000_000  # a 100 MB header of tiny entries is a CPU/RAM DoS (reliability.md §7.3)
@@ -121,7 +121,7 @@ def parse_many(
     Each tensor is checked once, by one path that names the file, the tensor and the rule it breaks.
     """
     failures: list[ValidationFailed] = []
-    docs: list[tuple[str, str, dict[str, Any], dict[str, str], int, int]] = []
+    docs: list[tuple[str, str, dict[str, Any], dict[str, str] | None, int, int]] = []
     for file, raw, data_size in items:
         try:
             docs.append((file, *_document(file, raw), data_size, len(raw)))

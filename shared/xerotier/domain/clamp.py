@@ -1,4 +1,4 @@
-"""The router's ``max_tokens`` auto-clamping against the loaded context length (pure)."""
+"""``max_tokens`` auto-clamping against the loaded context length (pure; the router and resolve)."""
 
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from xerotier.errors import InvalidInput, ValidationFailed
-from xerotier.loading.inputs import MAX_CONFIG_BYTES, parse_config, shape_from
 from xerotier.loading.model_shape import ModelShape
+from xerotier.loading.shape_inputs import MAX_CONFIG_BYTES, parse_config, shape_from
 from xerotier.upload.formats import detect_format, unknown_format_message
 from xerotier.validation.inspect import FileRef, Inspection, inspect_checkpoint
 
