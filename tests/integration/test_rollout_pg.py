@@ -25,9 +25,11 @@ OK = {"ok": True, "engine": {"kind": "transformers", "serving": True, "url": "ht
 
 @pytest.fixture
 def h100(pg_runtime):
+    """One backend with two H100s: vLLM preallocates its share of a GPU, so a new version rolls out
+    on the GPU the old one does not hold."""
+    gpu = parse_gpu_declaration("name=NVIDIA H100 80GB HBM3,memory=80GiB,cc=9.0")
     with pg_runtime.unit_of_work() as session:
-        inv = Inventory("cuda", (parse_gpu_declaration("name=NVIDIA H100 80GB HBM3,memory=80GiB,cc=9.0"),))
-        register_backend(session, "h100-a", inv.to_json(), "declared", {})
+        register_backend(session, "h100-a", Inventory("cuda", (gpu, gpu)).to_json(), "declared", {})
 
 
 def _second_version(runtime, first: uuid.UUID, version: str) -> uuid.UUID:

@@ -20,8 +20,6 @@ def create_router_app(runtime: Runtime | None = None) -> FastAPI:
         rt = runtime or get_runtime()
         ensure_migrated(rt.engine)
         app.state.runtime = rt
-        app.state.async_reader = None
-        app.state.known_keys = None
         try:
             yield
         finally:

@@ -16,12 +16,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from xerotier.api.deps import Caller, get_caller, get_rt
+from xerotier.api.schemas import error_responses
 from xerotier.errors import InvalidInput
 from xerotier.router import handlers
 from xerotier.router.forward import EngineUnreachable, engine_failure, forward
 from xerotier.router.handlers import NotServing, Route
 from xerotier.router.prompt import count_tokens, render_chat, text_of_messages
 from xerotier.router.sampling import prepare_body
+from xerotier.router.schemas import STREAMED, ChatCompletion, Completion, Embeddings
 from xerotier.runtime import Runtime
 
 router = APIRouter(tags=["router"])
@@ -142,19 +144,31 @@ def _touch_every(runtime: Runtime) -> float:
     return min(5.0, idle / 4) if idle > 0 else 5.0
 
 
-@router.post("/chat/completions")
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={**error_responses(400, 401, 403, 404, 502, 503), 200: {"content": STREAMED}},
+)
 async def chat_completions(request: Request, caller: Caller = Depends(get_caller)) -> Response:
     """OpenAI chat completions (``stream: true`` for server-sent events)."""
     return await _serve(request, caller, "chat", "/v1/chat/completions")
 
 
-@router.post("/completions")
+@router.post(
+    "/completions",
+    response_model=Completion,
+    responses={**error_responses(400, 401, 403, 404, 502, 503), 200: {"content": STREAMED}},
+)
 async def completions(request: Request, caller: Caller = Depends(get_caller)) -> Response:
     """OpenAI text completions (``stream: true`` for server-sent events)."""
     return await _serve(request, caller, "completion", "/v1/completions")
 
 
-@router.post("/embeddings")
+@router.post(
+    "/embeddings",
+    response_model=Embeddings,
+    responses=error_responses(400, 401, 403, 404, 502, 503),
+)
 async def embeddings(request: Request, caller: Caller = Depends(get_caller)) -> Response:
     """OpenAI embeddings."""
     return await _serve(request, caller, "embeddings", "/v1/embeddings")

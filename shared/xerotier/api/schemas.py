@@ -111,7 +111,8 @@ _ERROR_MEANING = {
     409: "Conflict with the resource's current state",
     413: "Payload too large",
     416: "Range not satisfiable (it starts past the end of the file)",
-    503: "A service the registry depends on is unavailable; retry",
+    502: "The model's engine failed or did not answer",
+    503: "A service the registry depends on is unavailable, or the model is still loading; retry",
 }
 
 
