@@ -62,7 +62,9 @@ def test_walking_skeleton_on_the_embedded_default(embedded, tiny_checkpoint):
 
 def test_sigkill_while_validating_then_restart_ends_ready(tmp_path):
     data_dir, port = tmp_path / "data", embedded_port()
-    proc = start_up(data_dir, port, tmp_path / "up1.log")
+    # ~600,000 tensors: over the default cap of 200,000, raised here so validation runs for seconds
+    big = {"XEROTIER_MAX_SAFETENSORS_TENSORS": "1000000"}
+    proc = start_up(data_dir, port, tmp_path / "up1.log", extra_env=big)
     folder = tmp_path / "big-header"
     folder.mkdir()
     # ~600,000 tensors: a header large enough that validation takes seconds.
@@ -79,7 +81,7 @@ def test_sigkill_while_validating_then_restart_ends_ready(tmp_path):
     db.close()
     assert status == "validating", "precondition: the model must be mid-validation when killed"
 
-    again = start_up(data_dir, port, tmp_path / "up2.log", api_key=proc.api_key)
+    again = start_up(data_dir, port, tmp_path / "up2.log", extra_env=big, api_key=proc.api_key)
     try:
         with client_for(again) as client:
             model = wait_for_status(client, model_id, {"ready", "error"}, timeout=120)
