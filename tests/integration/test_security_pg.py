@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -281,3 +282,26 @@ def test_a_500_on_a_keep_alive_connection_keeps_it_open_and_names_its_own_reques
     assert "unhandled error (request upload-1)" not in caplog.text
     assert after.status_code == 200
     assert len(set(connections)) == 1, f"the server closed the connection after the 500: {connections}"
+
+
+@pytest.mark.parametrize("how", ["revoked", "another project's slug"])
+def test_a_refused_key_runs_no_route(pg_api, pg_runtime, how):
+    """The key is verified before any route runs: with the models table locked by another
+    transaction, a refused key's GET still answers 401 at once (its route, which would read the
+    table and wait, never starts). Before one code path, such a GET ran its route first."""
+    new_project(pg_runtime, "victim")
+    _, key = new_project(pg_runtime, "refused")
+    assert pg_api.get("/v1/models", headers=bearer(key)).status_code == 200  # known: verified once
+    if how == "revoked":
+        with pg_runtime.unit_of_work() as session:
+            revoke_key(session, "refused", list_keys(session, "refused")[0].id)
+    else:
+        key = key.replace("xero_refused_", "xero_victim_")
+    with pg_runtime.engine.connect() as locker, ThreadPoolExecutor(1) as pool:
+        locker.execute(text("LOCK TABLE models IN ACCESS EXCLUSIVE MODE"))
+        answer = pool.submit(pg_api.get, "/v1/models", headers=bearer(key))
+        try:  # answered while the lock is still held: the route never touched the table
+            response = answer.result(timeout=30)
+        finally:
+            locker.rollback()  # releases a route that (wrongly) ran and waits
+    assert response.status_code == 401 and response.json()["error"]["message"] == "Authentication required"
