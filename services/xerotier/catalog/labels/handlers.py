@@ -8,6 +8,7 @@ transaction under the name's lock, like a promotion, and appends a ``PromotionEv
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -15,7 +16,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, Uuid, cast, delete, literal, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    String,
+    Uuid,
+    bindparam,
+    cast,
+    delete,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from xerotier.api.serialize import model_json
@@ -49,21 +62,9 @@ def labels_of(connection: Connection, project_id: str, versions: Iterable[Any]) 
     found: dict[uuid.UUID, Labels] = {r.id: Labels() for r in rows}
     if not rows:
         return found
-    ids, names = [r.id for r in rows], sorted({r.name for r in rows})
-    no_id, no_text = cast(null(), Uuid), cast(null(), String)
-    statement = union_all(
-        select(literal("a"), ModelAlias.model_id, no_text, ModelAlias.alias, no_text).where(
-            ModelAlias.model_id.in_(ids)
-        ),
-        select(literal("v"), VersionTag.model_id, no_text, VersionTag.key, VersionTag.value).where(
-            VersionTag.model_id.in_(ids)
-        ),
-        select(literal("m"), no_id, RegisteredModel.name, ModelTag.key, ModelTag.value)
-        .join(ModelTag, ModelTag.registered_model_id == RegisteredModel.id)
-        .where(RegisteredModel.project_id == project_id, RegisteredModel.name.in_(names)),
-    )
+    values = {"ids": [r.id for r in rows], "names": sorted({r.name for r in rows}), "project_id": project_id}
     by_name: dict[str, dict[str, str]] = defaultdict(dict)
-    for kind, model_id, name, key, value in connection.execute(statement):
+    for kind, model_id, name, key, value in connection.execute(_labels_statement(), values):
         if kind == "a":
             found[model_id].aliases.append(key)
         elif kind == "v":
@@ -73,6 +74,24 @@ def labels_of(connection: Connection, project_id: str, versions: Iterable[Any]) 
     for row in rows:
         found[row.id].model_tags = dict(by_name.get(row.name, {}))
     return found
+
+
+@functools.cache
+def _labels_statement() -> CompoundSelect:
+    """Built once (it runs on every read of a version): ``:ids``, ``:names`` expand at execution."""
+    no_id, no_text = cast(null(), Uuid), cast(null(), String)
+    ids, names = bindparam("ids", expanding=True), bindparam("names", expanding=True)
+    return union_all(
+        select(literal("a"), ModelAlias.model_id, no_text, ModelAlias.alias, no_text).where(
+            ModelAlias.model_id.in_(ids)
+        ),
+        select(literal("v"), VersionTag.model_id, no_text, VersionTag.key, VersionTag.value).where(
+            VersionTag.model_id.in_(ids)
+        ),
+        select(literal("m"), no_id, RegisteredModel.name, ModelTag.key, ModelTag.value)
+        .join(ModelTag, ModelTag.registered_model_id == RegisteredModel.id)
+        .where(RegisteredModel.project_id == bindparam("project_id"), RegisteredModel.name.in_(names)),
+    )
 
 
 def with_labels(runtime: Runtime, project_id: str, rows: list[Any], bodies: list[dict[str, Any]]) -> None:
