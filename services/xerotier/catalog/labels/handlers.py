@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     CompoundSelect,
     Connection,
     String,
@@ -80,7 +81,8 @@ def labels_of(connection: Connection, project_id: str, versions: Iterable[Any]) 
 def _labels_statement() -> CompoundSelect:
     """Built once (it runs on every read of a version): ``:ids``, ``:names`` expand at execution."""
     no_id, no_text = cast(null(), Uuid), cast(null(), String)
-    ids, names = bindparam("ids", expanding=True), bindparam("names", expanding=True)
+    ids: BindParameter[list[uuid.UUID]] = bindparam("ids", expanding=True)
+    names: BindParameter[list[str]] = bindparam("names", expanding=True)
     return union_all(
         select(literal("a"), ModelAlias.model_id, no_text, ModelAlias.alias, no_text).where(
             ModelAlias.model_id.in_(ids)
