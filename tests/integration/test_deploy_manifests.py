@@ -246,6 +246,10 @@ def test_every_role_is_deployed_with_probes_resources_and_grace(overlay):
     assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
     agent = deployments["xerotier-agent"]["spec"]["template"]["spec"]
     assert agent["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 1
+    # the agent holds no database URL: only the broker's, from the secret
+    container = agent["containers"][0]
+    assert all("secretRef" not in source for source in container.get("envFrom", []))
+    assert [e["name"] for e in container["env"] if "valueFrom" in e] == ["XEROTIER_BROKER_URL"]
     assert "solo" in agent["containers"][0]["args"]
     assert agent["terminationGracePeriodSeconds"] >= LONGEST_TASK
     assert by_kind(docs, "Job")["xerotier-migrate"]["spec"]["template"]["spec"]["containers"][0]["args"] == [
