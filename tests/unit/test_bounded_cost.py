@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import struct
-import time
 import tracemalloc
 from contextlib import contextmanager
 
@@ -34,16 +33,16 @@ def validate(files: dict[str, bytes], **kwargs) -> str:
     return failure.value.message
 
 
-def test_a_header_with_too_many_tensors_is_refused_before_parsing_in_bounded_time_and_memory():
+def test_a_header_with_too_many_tensors_is_refused_before_parsing_in_bounded_memory():
+    """Refused on the raw bytes: parsing 50,001 tensor entries into objects would allocate many
+    times the header's size; the refusal stays within a few copies of it (the time is a benchmark's)."""
     blob = header_file(50_001)
     tracemalloc.start()
-    started = time.perf_counter()
     message = validate({"model.safetensors": blob}, max_tensors=50_000)
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert "more than 50000 tensors (XEROTIER_MAX_SAFETENSORS_TENSORS)" in message
-    assert elapsed < 1.0 and peak < 3 * len(blob), (elapsed, peak)
+    assert peak < 3 * len(blob), peak
 
 
 def test_a_header_at_the_limit_is_parsed():
