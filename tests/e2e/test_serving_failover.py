@@ -58,19 +58,18 @@ def test_a_killed_agent_is_replaced_and_requests_recover(pg_settings, pg_runtime
         other = next(b for b in agents if b != serving_on)
 
         agents[serving_on].kill()  # SIGKILL: no goodbye, no acknowledgment
-        answers: list[tuple[int, float]] = []
+        answers: list[int] = []
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline:
-            started = time.monotonic()
-            answer = client.post("/v1/completions", json=body)
-            answers.append((answer.status_code, time.monotonic() - started))
+            # a request that hung past 60 s would raise httpx.ReadTimeout here and fail the test
+            answer = client.post("/v1/completions", json=body, timeout=60)
+            answers.append(answer.status_code)
             assert answer.status_code in (200, 502, 503), answer.text
             reason = client.get(f"/v1/endpoints/{ep}").json()["statusReason"] or ""
             if answer.status_code == 200 and reason.endswith(f"on {other}"):
                 break
             time.sleep(0.5)
-        assert answers[-1][0] == 200, answers
-        assert all(seconds < 60 for _, seconds in answers), answers  # none hung past its timeout
+        assert answers[-1] == 200, answers
         assert answer.headers[VERSION_HEADER] == "1.0.0"
         got = client.get(f"/v1/endpoints/{ep}").json()
         assert got["status"] == "serving" and got["statusReason"].endswith(f"on {other}"), got

@@ -1,17 +1,18 @@
-"""Which engine an agent runs (pure but for the import check)."""
+"""Which engine an agent runs (pure: the caller says whether the CPU engine is installed)."""
 
 from __future__ import annotations
-
-from xerotier.agent.cpu_engine import available
 
 ENGINES = ("auto", "vllm", "cpu", "builtin")
 
 
-def choose_engine(requested: str, device: str | None, engine_command: str | None) -> tuple[str | None, str]:
+def choose_engine(
+    requested: str, device: str | None, engine_command: str | None, missing: str | None
+) -> tuple[str | None, str]:
     """(engine, a line for the operator); engine None means refuse, with the line saying why.
 
     ``auto``: vLLM when ``XEROTIER_ENGINE_COMMAND`` is set; on ``--device cpu`` the CPU engine when
-    its libraries are installed; otherwise the built-in load check, which serves no request.
+    its libraries are installed (``missing`` None; else the line saying how to install them);
+    otherwise the built-in load check, which serves no request.
     """
     if requested not in ENGINES:
         return None, f"Invalid --engine {requested!r}: use one of {', '.join(ENGINES)}"
@@ -21,7 +22,6 @@ def choose_engine(requested: str, device: str | None, engine_command: str | None
         return "vllm", ""
     if requested == "builtin":
         return "builtin", "Engine: built-in load check (reads every tensor; serves no request)"
-    missing = available()
     if requested == "cpu" or device == "cpu":
         if missing is None:
             return "cpu", ""

@@ -254,7 +254,9 @@ def agent(
     except InvalidInput as exc:
         _fail(exc.message)
     name = backend_id or socket.gethostname()
-    chosen, note = choose_engine(engine, device, settings.engine_command)
+    from xerotier.agent.cpu_engine import available
+
+    chosen, note = choose_engine(engine, device, settings.engine_command, available())
     if chosen is None:
         _fail(note)
         return
